@@ -1,0 +1,34 @@
+"""The one place where coolkeras touches Keras internals.
+
+Everything here reads or works around private Keras 3.15 machinery. Each function
+has its own test in `tests/test_keras_internals.py`, so a Keras upgrade that moves
+one of these breaks exactly one module and one test file.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras.src import backend as _backend
+from keras.src.saving import serialization_lib as _serialization_lib
+
+
+def in_safe_mode() -> bool:
+    """Whether the deserialization under way runs with `safe_mode=True`.
+
+    Keras sets a global flag for the duration of `load_model(..., safe_mode=...)`;
+    outside a load, the flag is unset and Keras treats that as safe.
+    """
+    return _serialization_lib.in_safe_mode() is not False
+
+
+def is_unmapped_in_stateless_scope(variable: keras.Variable) -> bool:
+    """True when `variable` is read inside a stateless scope that does not map it.
+
+    During JAX `fit`, Keras runs parts of the train step in a `StatelessScope` that
+    maps only some variables; reading any other variable there yields a value frozen
+    at trace time (or a purged placeholder), not its current value.
+    """
+    if not _backend.in_stateless_scope():
+        return False
+    scope = _backend.get_stateless_scope()
+    return scope.get_current_value(variable) is None

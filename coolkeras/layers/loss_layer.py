@@ -1,0 +1,141 @@
+"""`LossLayer`: a layer that carries its own loss term."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import keras
+from keras import ops
+
+from coolkeras import _keras_internals
+
+__all__ = ["LossLayer"]
+
+
+def _check_weight(weight: float) -> float:
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)):
+        raise TypeError(
+            f"`weight` must be a number. Received: weight={weight!r}"
+        )
+    if not math.isfinite(weight) or weight < 0:
+        raise ValueError(
+            f"`weight` must be a finite number >= 0. Received: weight={weight}"
+        )
+    return float(weight)
+
+
+class _TermMean(keras.metrics.Metric):
+    """Reports the mean of a loss layer's term since the last metrics reset.
+
+    The running sum and count live in the layer as non-trainable variables,
+    because only those survive a JAX train step when updated inside `call`;
+    this metric is a read-only view that puts the term into the logs.
+    """
+
+    def __init__(self, total: keras.Variable, count: keras.Variable, name: str):
+        super().__init__(name=name)
+        # Not tracked as metric variables: they belong to the layer.
+        object.__setattr__(self, "_accumulators", (total, count))
+
+    def update_state(self, *args, **kwargs) -> None:
+        pass
+
+    def reset_state(self) -> None:
+        for variable in self._accumulators:
+            variable.assign(ops.zeros(variable.shape, variable.dtype))
+
+    def result(self):
+        total, count = self._accumulators
+        if _keras_internals.is_unmapped_in_stateless_scope(total):
+            # Inside a JAX train step the layer's state is not visible here; the
+            # epoch logs, computed after the step, carry the exact value.
+            return ops.convert_to_tensor(float("nan"))
+        return ops.divide_no_nan(total.value, count.value)
+
+
+class LossLayer(keras.layers.Layer):
+    """Base class for layers that add a loss term of their own.
+
+    Subclasses write only `compute_loss(inputs, training)`, returning a scalar (or
+    per-sample values, which are averaged). The base class multiplies it by
+    `weight`, adds it with `add_loss`, reports the weighted term in the training
+    logs under the layer's name, and returns a pass-through of its inputs, so the
+    layer sits in a functional graph like any other. An inference model built
+    from the same layers without this one carries no such loss.
+
+    On JAX the per-batch logs show `nan` for the term (the train step cannot read
+    the layer's state there); epoch logs, `History` and every epoch callback get
+    the exact mean.
+
+    Args:
+        weight: non-negative factor applied to the term. Defaults to `1.0`.
+        output_index: which input to return: `None` returns the inputs unchanged,
+            an integer returns `inputs[output_index]`, a list of integers returns
+            those inputs as a list. Defaults to `None`.
+        **kwargs: base layer keyword arguments (`name`, `dtype`, ...).
+
+    Example:
+
+    >>> import keras
+    >>> from coolkeras.layers import LossLayer
+    >>> class L2Activity(LossLayer):
+    ...     def compute_loss(self, inputs, training=None):
+    ...         return keras.ops.mean(keras.ops.square(inputs))
+    >>> layer = L2Activity(weight=0.5)
+    >>> _ = layer(keras.ops.ones((2, 3)))
+    >>> [float(loss) for loss in layer.losses]
+    [0.5]
+    """
+
+    def __init__(
+        self,
+        weight: float = 1.0,
+        output_index: int | list[int] | None = None,
+        **kwargs: Any,
+    ):
+        super().__init__(**kwargs)
+        self.weight = _check_weight(weight)
+        self.output_index = output_index
+
+    def build(self, input_shape: Any) -> None:
+        self._term_total = self.add_weight(
+            shape=(), initializer="zeros", dtype="float32", trainable=False,
+            name="term_total",
+        )
+        self._term_count = self.add_weight(
+            shape=(), initializer="zeros", dtype="float32", trainable=False,
+            name="term_count",
+        )
+        self.term_tracker = _TermMean(self._term_total, self._term_count, self.name)
+
+    def compute_loss(self, inputs: Any, training: bool | None = None):
+        """Returns the loss term for `inputs`. Subclasses implement this."""
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement `compute_loss(inputs, training)`."
+        )
+
+    def call(self, inputs, training=None):
+        term = ops.mean(self.compute_loss(inputs, training=training))
+        term = ops.cast(term, "float32") * self.weight
+        self.add_loss(term)
+        self._term_total.assign_add(term)
+        self._term_count.assign_add(1.0)
+        return self._pass_through(inputs)
+
+    def _pass_through(self, inputs):
+        if self.output_index is None:
+            return inputs
+        if isinstance(self.output_index, (list, tuple)):
+            return [inputs[i] for i in self.output_index]
+        return inputs[self.output_index]
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return self._pass_through(input_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "weight": self.weight,
+            "output_index": self.output_index,
+        }

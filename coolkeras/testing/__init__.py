@@ -1,0 +1,1 @@
+"""Tools for users testing their own custom layers."""
