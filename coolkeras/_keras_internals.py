@@ -32,3 +32,38 @@ def is_unmapped_in_stateless_scope(variable: keras.Variable) -> bool:
         return False
     scope = _backend.get_stateless_scope()
     return scope.get_current_value(variable) is None
+
+
+def in_symbolic_build() -> bool:
+    """True while Keras runs a layer on symbolic inputs to infer output shapes."""
+    return _backend.in_symbolic_scope()
+
+
+def sync_training_state(model: keras.Model | None) -> None:
+    """Writes the state a JAX `fit` holds outside the variables back into them.
+
+    During JAX `fit`, the current weights live in the trainer, not in the
+    variables; Keras syncs them when a callback touches `callback.model`. Code
+    that reads or assigns model-owned variables from a callback must sync first,
+    and the sync also makes the next train step re-read the variables.
+    """
+    if model is not None and keras.backend.backend() == "jax":
+        sync = getattr(model, "jax_state_sync", None)
+        if sync is not None:
+            sync()
+
+
+def optimizer_learning_rate_object(optimizer: keras.optimizers.Optimizer):
+    """The object the optimizer evaluates: a float variable, schedule or callable.
+
+    `optimizer.learning_rate` returns the current *value*; the schedule object
+    behind it is only reachable through a private attribute.
+    """
+    return optimizer._learning_rate
+
+
+def forget_compiled_functions(model: keras.Model) -> None:
+    """Makes the next `fit`/`evaluate`/`predict` trace the step functions again."""
+    model.train_function = None
+    model.test_function = None
+    model.predict_function = None

@@ -1,0 +1,275 @@
+"""`Hyperparameter`: a number or schedule whose current value every step uses."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import keras
+from keras import ops
+
+from coolkeras import _keras_internals
+
+__all__ = ["Hyperparameter"]
+
+LearningRateSchedule = keras.optimizers.schedules.LearningRateSchedule
+
+
+def _check_number(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"`{name}` must be a number. Received: {name}={value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"`{name}` must be finite. Received: {name}={value}")
+    return float(value)
+
+
+class _State:
+    """The four numbers behind a hyperparameter, held in variables.
+
+    They start as free-standing variables; `attach` re-creates them inside the
+    model (or the optimizer, for a learning rate), which is what makes JAX thread
+    them through the train step and `save_weights`/`BackupAndRestore` keep them.
+    """
+
+    NAMES = ("step", "scale", "assigned", "is_assigned")
+
+    def __init__(self, scale: float, assigned: float | None):
+        self.step = keras.Variable(0, dtype="int64", trainable=False, name="step")
+        self.scale = keras.Variable(scale, dtype="float32", trainable=False, name="scale")
+        self.assigned = keras.Variable(
+            0.0 if assigned is None else assigned, dtype="float32", trainable=False,
+            name="assigned",
+        )
+        self.is_assigned = keras.Variable(
+            0.0 if assigned is None else 1.0, dtype="float32", trainable=False,
+            name="is_assigned",
+        )
+
+    def values(self) -> dict[str, Any]:
+        return {name: keras.ops.convert_to_numpy(getattr(self, name)) for name in self.NAMES}
+
+    def rebind(self, make_variable) -> None:
+        for name, value in self.values().items():
+            setattr(self, name, make_variable(name, value))
+
+
+class _StateHolder(keras.layers.Layer):
+    """A weightless-looking layer that lets a model own a hyperparameter's state."""
+
+    def __init__(self, state: _State, **kwargs: Any):
+        super().__init__(**kwargs)
+
+        def make_variable(name, value):
+            return self.add_weight(
+                shape=(), dtype=getattr(state, name).dtype, trainable=False,
+                initializer=keras.initializers.Constant(value), name=name,
+            )
+
+        state.rebind(make_variable)
+        self.built = True
+
+
+@keras.saving.register_keras_serializable(package="coolkeras")
+class Hyperparameter(LearningRateSchedule):
+    """A number, or a schedule, used inside training and exact at every step.
+
+    Keras 3 gives you `keras.Variable`, but a variable that a loss function reads
+    and a callback changes is frozen at its first value on JAX when the model does
+    not own it, and a per-batch callback only acts once per execution when
+    `steps_per_execution > 1`. A `Hyperparameter` is computed inside the train
+    step from its own update counter, so the value used at update `u` is
+    `schedule(u)` on every backend, under `jit`, with `steps_per_execution > 1`
+    and with gradient accumulation (it counts optimizer updates, not batches).
+
+    Use `hp.value` wherever a tensor is needed: in a loss function, a layer's
+    `call`, a regularizer, or pass `hp` itself as an optimizer's learning rate.
+    After `model.compile(...)`, one line makes the model own it:
+    `coolkeras.attach(model)` (it finds hyperparameters held by layers, by the
+    compiled loss and by the optimizer; pass others explicitly). Without that
+    line, reading `hp.value` during training raises an error instead of
+    silently freezing the value.
+
+    Callbacks may change it between steps: `hp.assign(v)` replaces the schedule
+    by the constant `v`, `hp.scale(f)` multiplies the value by `f` from then on
+    (what `coolkeras.callbacks.ReduceOnPlateau` does), `hp.reset()` undoes both.
+    The step, scale and assigned value are saved with the model's weights and
+    restored by `keras.callbacks.BackupAndRestore`.
+
+    Args:
+        value: a float, or a schedule (any `LearningRateSchedule`, e.g. from
+            `coolkeras.schedules`) evaluated at the update count.
+        name: a name used in error messages and state paths.
+            Defaults to `"hyperparameter"`.
+        scale: initial multiplier. Defaults to `1.0`.
+        assigned: initial assigned constant replacing the schedule, or `None`.
+            Defaults to `None`.
+
+    Example:
+
+    >>> import coolkeras
+    >>> eps = coolkeras.Hyperparameter(0.1, name="eps")
+    >>> eps.scale(0.5)
+    >>> round(float(eps), 6)
+    0.05
+    """
+
+    def __init__(
+        self,
+        value: float | LearningRateSchedule,
+        name: str = "hyperparameter",
+        scale: float = 1.0,
+        assigned: float | None = None,
+    ):
+        if isinstance(value, Hyperparameter):
+            raise TypeError(
+                "`value` must be a number or a schedule, not another "
+                f"Hyperparameter. Received: value={value!r}"
+            )
+        if isinstance(value, LearningRateSchedule):
+            self.schedule, self.initial = value, None
+        else:
+            self.schedule, self.initial = None, _check_number("value", value)
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"`name` must be a non-empty string. Received: name={name!r}")
+        self.name = name
+        self._state = _State(
+            _check_number("scale", scale),
+            None if assigned is None else _check_number("assigned", assigned),
+        )
+        self._owner: keras.Model | None = None
+        self._updates_per_step = 1
+        self._owned_by_optimizer = False
+
+    # -- values ---------------------------------------------------------------
+
+    def _base_value(self, update):
+        if self.schedule is None:
+            return ops.convert_to_tensor(self.initial, "float32")
+        return ops.cast(self.schedule(update), "float32")
+
+    def _value_at(self, step):
+        state = self._state
+        update = ops.floor_divide(ops.cast(step, "int64"), self._updates_per_step)
+        base = ops.where(
+            state.is_assigned.value > 0.5, state.assigned.value, self._base_value(update)
+        )
+        return base * state.scale.value
+
+    def _check_attached(self) -> None:
+        if self._owner is None and not _keras_internals.in_symbolic_build():
+            raise RuntimeError(
+                f"Hyperparameter '{self.name}' is read inside a model but is not "
+                "attached to it, so its value would not follow training (on JAX it "
+                "would be frozen at its first value). After `model.compile(...)`, "
+                "call `coolkeras.attach(model)`, passing this hyperparameter if it "
+                "is not held by a layer, the compiled loss or the optimizer: "
+                f"`coolkeras.attach(model, {self.name})`."
+            )
+
+    @property
+    def value(self):
+        """The value for the current training step, as a float32 scalar tensor."""
+        self._check_attached()
+        return self._value_at(self._state.step.value)
+
+    def __call__(self, step):
+        """The value at optimizer step `step` (Keras calls this for a learning rate)."""
+        self._check_attached()
+        return self._value_at(step)
+
+    def __float__(self) -> float:
+        _keras_internals.sync_training_state(self._owner)
+        return float(ops.convert_to_numpy(self._value_at(self._current_step().value)))
+
+    def _current_step(self):
+        if self._owned_by_optimizer:
+            return self._owner.optimizer.iterations
+        return self._state.step
+
+    @property
+    def step(self) -> int:
+        """The number of optimizer updates counted so far: the schedule's step."""
+        _keras_internals.sync_training_state(self._owner)
+        return int(ops.convert_to_numpy(self._current_step())) // self._updates_per_step
+
+    # -- changes from callbacks -------------------------------------------------
+
+    def assign(self, value: float) -> None:
+        """Uses the constant `value` (times the scale) from the next step on."""
+        value = _check_number("value", value)
+        _keras_internals.sync_training_state(self._owner)
+        self._state.assigned.assign(value)
+        self._state.is_assigned.assign(1.0)
+
+    def scale(self, factor: float) -> None:
+        """Multiplies the value by `factor` from the next step on."""
+        factor = _check_number("factor", factor)
+        if factor <= 0:
+            raise ValueError(f"`factor` must be > 0. Received: factor={factor}")
+        _keras_internals.sync_training_state(self._owner)
+        self._state.scale.assign(self._state.scale * factor)
+
+    def reset(self) -> None:
+        """Drops any assigned value and scale: the schedule alone again."""
+        _keras_internals.sync_training_state(self._owner)
+        self._state.scale.assign(1.0)
+        self._state.is_assigned.assign(0.0)
+
+    # -- ownership (used by coolkeras.attach) ------------------------------------
+
+    def _attach_to_model(self, model: keras.Model, updates_per_step: int):
+        if self._owner is model:
+            return None
+        self._check_unowned(model)
+        self._owner, self._updates_per_step = model, updates_per_step
+        return _StateHolder(self._state, name=f"{self.name}_state")
+
+    def _attach_to_optimizer(self, model: keras.Model, updates_per_step: int) -> None:
+        if self._owner is model:
+            return
+        self._check_unowned(model)
+        optimizer = model.optimizer
+
+        def make_variable(name, value):
+            return optimizer.add_variable(
+                shape=(), dtype=getattr(self._state, name).dtype,
+                initializer=keras.initializers.Constant(value),
+                name=f"{self.name}_{name}",
+            )
+
+        self._state.rebind(make_variable)
+        self._owner, self._updates_per_step = model, updates_per_step
+        self._owned_by_optimizer = True
+
+    def _check_unowned(self, model: keras.Model) -> None:
+        if self._owner is not None:
+            raise ValueError(
+                f"Hyperparameter '{self.name}' is already attached to model "
+                f"'{self._owner.name}'; a hyperparameter belongs to one model. "
+                f"Received: model={model.name!r}"
+            )
+
+    # -- serialization -----------------------------------------------------------
+
+    def get_config(self) -> dict[str, Any]:
+        _keras_internals.sync_training_state(self._owner)
+        state = self._state.values()
+        return {
+            "value": self.initial
+            if self.schedule is None
+            else keras.saving.serialize_keras_object(self.schedule),
+            "name": self.name,
+            "scale": float(state["scale"]),
+            "assigned": float(state["assigned"]) if state["is_assigned"] > 0.5 else None,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Hyperparameter:
+        config = dict(config)
+        if isinstance(config["value"], dict):
+            config["value"] = keras.saving.deserialize_keras_object(config["value"])
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        source = self.initial if self.schedule is None else type(self.schedule).__name__
+        return f"<Hyperparameter '{self.name}' value={source}>"

@@ -1,0 +1,5 @@
+"""Losses whose parameters may be scheduled."""
+
+from coolkeras.losses.smoothed_cross_entropy import SmoothedCrossEntropy
+
+__all__ = ["SmoothedCrossEntropy"]
