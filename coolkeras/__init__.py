@@ -1,9 +1,9 @@
 """coolkeras: the techniques of "Keras模型杂谈" as first-class Keras 3 parts."""
 
-from coolkeras import layers, losses, ops, testing
+from coolkeras import callbacks, layers, losses, ops, testing
 from coolkeras.attach import attach
 from coolkeras.hyperparameter import Hyperparameter
 
 __version__ = "0.1.0"
 
-__all__ = ["Hyperparameter", "__version__", "attach", "layers", "losses", "ops", "testing"]
+__all__ = ["Hyperparameter", "__version__", "attach", "callbacks", "layers", "losses", "ops", "testing"]

@@ -34,7 +34,7 @@ class _State:
     NAMES = ("step", "scale", "assigned", "is_assigned")
 
     def __init__(self, scale: float, assigned: float | None):
-        self.step = keras.Variable(0, dtype="int64", trainable=False, name="step")
+        self.step = keras.Variable(0, dtype="int32", trainable=False, name="step")
         self.scale = keras.Variable(scale, dtype="float32", trainable=False, name="scale")
         self.assigned = keras.Variable(
             0.0 if assigned is None else assigned, dtype="float32", trainable=False,
@@ -149,7 +149,7 @@ class Hyperparameter(LearningRateSchedule):
 
     def _value_at(self, step):
         state = self._state
-        update = ops.floor_divide(ops.cast(step, "int64"), self._updates_per_step)
+        update = ops.floor_divide(ops.cast(step, "int32"), self._updates_per_step)
         base = ops.where(
             state.is_assigned.value > 0.5, state.assigned.value, self._base_value(update)
         )
