@@ -23,6 +23,12 @@ def _check_number(name: str, value: Any) -> float:
     return float(value)
 
 
+def _check_step(step: Any) -> int:
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise ValueError(f"`step` must be an integer >= 0. Received: step={step!r}")
+    return step
+
+
 class _State:
     """The four numbers behind a hyperparameter, held in variables.
 
@@ -33,8 +39,8 @@ class _State:
 
     NAMES = ("step", "scale", "assigned", "is_assigned")
 
-    def __init__(self, scale: float, assigned: float | None):
-        self.step = keras.Variable(0, dtype="int32", trainable=False, name="step")
+    def __init__(self, scale: float, assigned: float | None, step: int):
+        self.step = keras.Variable(step, dtype="int32", trainable=False, name="step")
         self.scale = keras.Variable(scale, dtype="float32", trainable=False, name="scale")
         self.assigned = keras.Variable(
             0.0 if assigned is None else assigned, dtype="float32", trainable=False,
@@ -103,6 +109,8 @@ class Hyperparameter(LearningRateSchedule):
         scale: initial multiplier. Defaults to `1.0`.
         assigned: initial assigned constant replacing the schedule, or `None`.
             Defaults to `None`.
+        step: initial count of training batches already seen (the saved config
+            carries it, so a reloaded model resumes its schedules). Defaults to `0`.
 
     Example:
 
@@ -119,6 +127,7 @@ class Hyperparameter(LearningRateSchedule):
         name: str = "hyperparameter",
         scale: float = 1.0,
         assigned: float | None = None,
+        step: int = 0,
     ):
         if isinstance(value, Hyperparameter):
             raise TypeError(
@@ -135,6 +144,7 @@ class Hyperparameter(LearningRateSchedule):
         self._state = _State(
             _check_number("scale", scale),
             None if assigned is None else _check_number("assigned", assigned),
+            _check_step(step),
         )
         self._owner: keras.Model | None = None
         self._updates_per_step = 1
@@ -173,8 +183,14 @@ class Hyperparameter(LearningRateSchedule):
         return self._value_at(self._state.step.value)
 
     def __call__(self, step):
-        """The value at optimizer step `step` (Keras calls this for a learning rate)."""
-        self._check_attached()
+        """The value at optimizer step `step` (Keras calls this for a learning rate).
+
+        Keras passes its own step here, so an unattached learning rate still
+        follows its schedule; only where its state would be frozen (inside a JAX
+        train step) is `attach` required.
+        """
+        if _keras_internals.is_unmapped_in_stateless_scope(self._state.scale):
+            self._check_attached()
         return self._value_at(step)
 
     def __float__(self) -> float:
@@ -261,6 +277,7 @@ class Hyperparameter(LearningRateSchedule):
             "name": self.name,
             "scale": float(state["scale"]),
             "assigned": float(state["assigned"]) if state["is_assigned"] > 0.5 else None,
+            "step": 0 if self._owned_by_optimizer else int(state["step"]),
         }
 
     @classmethod
