@@ -1,0 +1,1 @@
+"""The `coolkeras` command line."""

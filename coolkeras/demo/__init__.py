@@ -1,0 +1,1 @@
+"""The `coolkeras demo` programs."""
