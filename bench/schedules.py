@@ -1,0 +1,84 @@
+"""Cost of coolkeras schedules and hyperparameters, as ratios to a constant rate.
+
+Variants of the same small MLP, same data, same process:
+  (a) constant learning rate (the baseline),
+  (b) Warmup + PiecewiseLinear learning rate,
+  (c) a Hyperparameter epsilon in the loss (vs (c0): the same loss with a float),
+  (d) the article's per-batch Python callback setting the learning rate.
+Run: KERAS_BACKEND=jax python bench/schedules.py
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import keras
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+import _timing  # noqa: E402
+
+import coolkeras  # noqa: E402
+from coolkeras import schedules  # noqa: E402
+from coolkeras.losses import SmoothedCrossEntropy  # noqa: E402
+
+BATCH, STEPS = 32, 160
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(BATCH * STEPS, 32)).astype("float32")
+Y = RNG.integers(0, 10, size=(BATCH * STEPS,))
+
+
+class PerBatchLearningRate(keras.callbacks.Callback):
+    """The article's warmup: set the learning rate from Python before every batch."""
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.model.optimizer.learning_rate = 1e-3 * min(1.0, (batch + 1) / 100)
+
+
+def _variant(learning_rate, epsilon=0.1, callbacks=(), steps_per_execution=1):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((32,)), keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dense(64, activation="relu"), keras.layers.Dense(10),
+    ])
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate),
+        loss=SmoothedCrossEntropy(epsilon, from_logits=True),
+        steps_per_execution=steps_per_execution,
+    )
+    coolkeras.attach(model)
+
+    def run():
+        model.fit(X, Y, batch_size=BATCH, epochs=1, verbose=0, shuffle=False,
+                  callbacks=list(callbacks))
+        return STEPS
+
+    return run
+
+
+def main() -> None:
+    backend = keras.backend.backend()
+    settings = [1] if backend == "torch" else [1, 16]
+    for steps_per_execution in settings:
+        schedule = schedules.Warmup(schedules.PiecewiseLinear({0: 1e-3, 100: 1e-4}), steps=50)
+        variants = {
+            "(a) constant": _variant(1e-3, steps_per_execution=steps_per_execution),
+            "(b) warmup+piecewise": _variant(schedule, steps_per_execution=steps_per_execution),
+            "(c) hyperparameter eps": _variant(
+                1e-3, epsilon=coolkeras.Hyperparameter(
+                    schedules.PiecewiseLinear({0: 0.1, 100: 0.01}), name="eps"
+                ),
+                steps_per_execution=steps_per_execution,
+            ),
+            "(d) per-batch callback": _variant(
+                1e-3, callbacks=[PerBatchLearningRate()],
+                steps_per_execution=steps_per_execution,
+            ),
+        }
+        results = _timing.compare(variants, baseline="(a) constant", repeats=5)
+        _timing.report(f"{backend} spe={steps_per_execution}", results)
+
+
+if __name__ == "__main__":
+    main()
