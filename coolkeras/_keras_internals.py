@@ -7,6 +7,8 @@ one of these breaks exactly one module and one test file.
 
 from __future__ import annotations
 
+import sys
+
 import keras
 from keras.src import backend as _backend
 from keras.src.saving import serialization_lib as _serialization_lib
@@ -67,3 +69,25 @@ def forget_compiled_functions(model: keras.Model) -> None:
     model.train_function = None
     model.test_function = None
     model.predict_function = None
+
+
+def calling_callback_list(callback: keras.callbacks.Callback, max_depth: int = 8):
+    """The `keras.callbacks.CallbackList` that is calling `callback` right now.
+
+    `fit` wraps its callbacks in a `CallbackList` and never hands that list to
+    the callbacks. A callback method called by the list (`set_model`,
+    `on_train_begin`, ...) finds it a few frames up the stack. Returns `None`
+    when the caller is not a `CallbackList` holding `callback` (for example a
+    custom training loop that calls the callback directly).
+    """
+    frame = sys._getframe(1)
+    for _ in range(max_depth):
+        if frame is None:
+            return None
+        owner = frame.f_locals.get("self")
+        if isinstance(owner, keras.callbacks.CallbackList) and any(
+            c is callback for c in getattr(owner, "callbacks", ())
+        ):
+            return owner
+        frame = frame.f_back
+    return None

@@ -1,5 +1,6 @@
 """Callbacks that read and steer training."""
 
+from coolkeras.callbacks.evaluator import Evaluator
 from coolkeras.callbacks.reduce_on_plateau import ReduceOnPlateau
 
-__all__ = ["ReduceOnPlateau"]
+__all__ = ["Evaluator", "ReduceOnPlateau"]

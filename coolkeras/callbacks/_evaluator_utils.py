@@ -1,0 +1,98 @@
+"""Argument checks and value conversion for the `Evaluator`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+MODES = ("max", "min")
+
+
+def check_mode(mode: Any, names: list[str] | None) -> str | dict[str, str]:
+    """A single mode for every metric, or one per metric name."""
+    if isinstance(mode, str):
+        if mode not in MODES:
+            raise ValueError(
+                "`mode` must be 'max' or 'min' (a new metric's direction cannot "
+                f"be guessed). Received: mode={mode!r}"
+            )
+        return mode
+    if isinstance(mode, Mapping):
+        for key, value in mode.items():
+            if value not in MODES:
+                raise ValueError(
+                    f"`mode` must map metric names to 'max' or 'min'. "
+                    f"Received: mode={dict(mode)!r} ({key!r}: {value!r})"
+                )
+        if names is not None:
+            missing = [n for n in names if n not in mode]
+            if missing:
+                raise ValueError(
+                    f"`mode` must declare 'max' or 'min' for every metric; missing "
+                    f"{missing}. Received: mode={dict(mode)!r}"
+                )
+        return dict(mode)
+    raise ValueError(
+        f"`mode` must be 'max', 'min' or a dict of them. Received: mode={mode!r}"
+    )
+
+
+def _leading_sizes(struct: Any) -> list[int]:
+    if hasattr(struct, "shape") and len(struct.shape) > 0:
+        return [int(struct.shape[0])]
+    if isinstance(struct, Mapping):
+        return [n for value in struct.values() for n in _leading_sizes(value)]
+    if isinstance(struct, (list, tuple)):
+        if struct and all(hasattr(item, "shape") for item in struct):
+            return [n for item in struct for n in _leading_sizes(item)]
+        return [len(struct)]
+    return []
+
+
+def check_data(data: Any) -> tuple[Any, Any]:
+    """`(x, y)` whose arrays all have the same number of samples."""
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise ValueError(
+            f"`data` must be a tuple `(x, y)`. Received: data of type {type(data)}"
+            + (f" and length {len(data)}" if isinstance(data, (tuple, list)) else "")
+        )
+    x, y = data
+    x_sizes, y_sizes = _leading_sizes(x), _leading_sizes(y)
+    if not x_sizes:
+        raise ValueError(
+            f"`data` x must be an array or a list/dict of arrays. Received: x of "
+            f"type {type(x)}"
+        )
+    sizes = set(x_sizes + y_sizes)
+    if len(sizes) != 1:
+        raise ValueError(
+            "All arrays in `data=(x, y)` must have the same number of samples. "
+            f"Received: x sizes {x_sizes}, y sizes {y_sizes}"
+        )
+    if 0 in sizes:
+        raise ValueError("`data` must hold at least one sample. Received: 0 samples")
+    return x, y
+
+
+def to_float(name: str, value: Any, where: str) -> float:
+    """The metric's value as a Python float, or a clear error."""
+    problem = None
+    if isinstance(value, (str, bytes)):
+        problem = "a string"
+    else:
+        try:
+            array = np.asarray(value)
+        except Exception:  # noqa: BLE001 - any unconvertible object
+            array = None
+        if array is None or array.dtype.kind not in "biuf":
+            problem = f"a {type(value).__name__}"
+        elif array.size != 1:
+            problem = f"a non-scalar of shape {array.shape}"
+        else:
+            return float(array.reshape(()))
+    raise TypeError(
+        f"The Evaluator metric '{name}' must return a float number, but at "
+        f"{where} it returned {problem}. Received: {name}={value!r:.200}"
+    )
