@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import weakref
 from typing import Any
 
 import keras
@@ -13,6 +14,12 @@ from keras import ops
 __all__ = ["CenterLoss", "CenterLossMetric", "CenterLossObjective"]
 
 _UPDATES = ("gradient", "paper")
+
+# The latest `CenterLoss` layer created under each name. `load_model` creates a
+# model's layers and then, at once, its compile config: a loss read from a file
+# binds to the layer of the model just loaded. (Keras' object sharing cannot do
+# it: the model config is copied before the compile config is serialized.)
+_LATEST_BY_NAME: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
 
 def _check_weight(weight: float) -> float:
@@ -132,6 +139,7 @@ class CenterLoss(keras.layers.Layer):
         self.centers_initializer = keras.initializers.get(centers_initializer)
         self.term_tracker = keras.metrics.Mean(name=self.name)
         self._training_call = False
+        _LATEST_BY_NAME[self.name] = self
 
     def _lambda_value(self):
         """λ as used at this step (the one place that reads `weight`)."""
@@ -169,7 +177,10 @@ class CenterLoss(keras.layers.Layer):
         # trainers call the model, then the loss, in one trace or eager step.
         self._training_call = bool(training)
         return ops.concatenate(
-            [ops.cast(head, self.compute_dtype), ops.cast(features, self.compute_dtype)],
+            [
+                ops.cast(head, self.compute_dtype),
+                ops.cast(features, self.compute_dtype),
+            ],
             axis=-1,
         )
 
@@ -231,8 +242,10 @@ def _class_indices(y_true, num_classes: int):
     if len(shape) == 1 or (len(shape) == 2 and shape[-1] == 1):
         labels = ops.cast(ops.reshape(y_true, (-1,)), "int32")
         values = _concrete(labels)
-        if values is not None and values.size and (
-            values.min() < 0 or values.max() >= num_classes
+        if (
+            values is not None
+            and values.size
+            and (values.min() < 0 or values.max() >= num_classes)
         ):
             raise ValueError(
                 f"Labels must be class indices in [0, {num_classes}). Received: "
@@ -250,9 +263,8 @@ class CenterLossObjective(keras.losses.Loss):
     """Classification loss plus a `CenterLoss` layer's center term.
 
     Made by `CenterLoss.loss()`; see there. It reads the layer's centers and,
-    for `update="paper"` in a training step, updates them. Its config holds the
-    layer, which Keras' object sharing resolves to the model's own layer when a
-    compiled model is loaded.
+    for `update="paper"` in a training step, updates them. Its config names the
+    layer; loading a compiled model binds the loss to the layer of that model.
 
     Args:
         layer: the `CenterLoss` layer whose output this loss receives.
@@ -280,17 +292,13 @@ class CenterLossObjective(keras.losses.Loss):
         self.layer = layer
         self.classification_loss = classification_loss
         self._classification = (
-            None if classification_loss is None else keras.losses.get(classification_loss)
+            None
+            if classification_loss is None
+            else keras.losses.get(classification_loss)
         )
 
     def call(self, y_true, y_pred):
         layer = self.layer
-        if not layer.built:
-            raise ValueError(
-                "This loss belongs to a `CenterLoss` layer that is not part of a "
-                "built model. Create it with `layer.loss()` from the model's layer. "
-                f"Received: layer={layer.name}"
-            )
         classes = layer.num_classes
         head, features = y_pred[:, :classes], ops.cast(y_pred[:, classes:], "float32")
         labels, one_hot = _class_indices(y_true, classes)
@@ -330,7 +338,7 @@ class CenterLossObjective(keras.losses.Loss):
             classification = keras.saving.serialize_keras_object(classification)
         return {
             **super().get_config(),
-            "layer": keras.saving.serialize_keras_object(self.layer),
+            "layer": self.layer.name,
             "classification_loss": classification,
             "dtype": self._dtype_policy.name,
         }
@@ -338,8 +346,14 @@ class CenterLossObjective(keras.losses.Loss):
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> CenterLossObjective:
         config = dict(config)
-        # Inside `load_model`, object sharing returns the model's own layer.
-        config["layer"] = keras.saving.deserialize_keras_object(config["layer"])
+        layer = _LATEST_BY_NAME.get(config["layer"])
+        if layer is None or not layer.built:
+            raise ValueError(
+                f"No built `CenterLoss` layer named {config['layer']!r} exists for "
+                "this loss to read: load the model that contains it, or create the "
+                f"loss with `layer.loss()`. Received: layer={config['layer']!r}"
+            )
+        config["layer"] = layer
         if isinstance(config.get("classification_loss"), dict):
             config["classification_loss"] = keras.saving.deserialize_keras_object(
                 config["classification_loss"]
@@ -400,7 +414,11 @@ class CenterLossMetric(keras.metrics.Metric):
         metric = self.metric
         if not isinstance(metric, str):
             metric = keras.saving.serialize_keras_object(metric)
-        return {**super().get_config(), "metric": metric, "num_classes": self.num_classes}
+        return {
+            **super().get_config(),
+            "metric": metric,
+            "num_classes": self.num_classes,
+        }
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> CenterLossMetric:
