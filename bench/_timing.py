@@ -13,7 +13,9 @@ def steps_per_second(run: Callable[[], int]) -> float:
     return steps / (time.perf_counter() - start)
 
 
-def compare(variants: dict[str, Callable[[], int]], baseline: str, repeats: int = 5) -> dict:
+def compare(
+    variants: dict[str, Callable[[], int]], baseline: str, repeats: int = 5
+) -> dict:
     """Runs every variant `repeats` times, interleaved, after one warm-up each.
 
     Returns, per variant, the median over repetitions of (variant / baseline) in

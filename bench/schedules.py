@@ -38,10 +38,14 @@ class PerBatchLearningRate(keras.callbacks.Callback):
 
 def _variant(learning_rate, epsilon=0.1, callbacks=(), steps_per_execution=1):
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input((32,)), keras.layers.Dense(64, activation="relu"),
-        keras.layers.Dense(64, activation="relu"), keras.layers.Dense(10),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((32,)),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(10),
+        ]
+    )
     model.compile(
         optimizer=keras.optimizers.SGD(learning_rate),
         loss=SmoothedCrossEntropy(epsilon, from_logits=True),
@@ -50,8 +54,15 @@ def _variant(learning_rate, epsilon=0.1, callbacks=(), steps_per_execution=1):
     coolkeras.attach(model)
 
     def run():
-        model.fit(X, Y, batch_size=BATCH, epochs=1, verbose=0, shuffle=False,
-                  callbacks=list(callbacks))
+        model.fit(
+            X,
+            Y,
+            batch_size=BATCH,
+            epochs=1,
+            verbose=0,
+            shuffle=False,
+            callbacks=list(callbacks),
+        )
         return STEPS
 
     return run
@@ -61,18 +72,24 @@ def main() -> None:
     backend = keras.backend.backend()
     settings = [1] if backend == "torch" else [1, 16]
     for steps_per_execution in settings:
-        schedule = schedules.Warmup(schedules.PiecewiseLinear({0: 1e-3, 100: 1e-4}), steps=50)
+        schedule = schedules.Warmup(
+            schedules.PiecewiseLinear({0: 1e-3, 100: 1e-4}), steps=50
+        )
         variants = {
             "(a) constant": _variant(1e-3, steps_per_execution=steps_per_execution),
-            "(b) warmup+piecewise": _variant(schedule, steps_per_execution=steps_per_execution),
+            "(b) warmup+piecewise": _variant(
+                schedule, steps_per_execution=steps_per_execution
+            ),
             "(c) hyperparameter eps": _variant(
-                1e-3, epsilon=coolkeras.Hyperparameter(
+                1e-3,
+                epsilon=coolkeras.Hyperparameter(
                     schedules.PiecewiseLinear({0: 0.1, 100: 0.01}), name="eps"
                 ),
                 steps_per_execution=steps_per_execution,
             ),
             "(d) per-batch callback": _variant(
-                1e-3, callbacks=[PerBatchLearningRate()],
+                1e-3,
+                callbacks=[PerBatchLearningRate()],
                 steps_per_execution=steps_per_execution,
             ),
         }

@@ -98,7 +98,9 @@ def _count_training_steps(model: keras.Model, counted: list[Hyperparameter]) -> 
     model.compute_loss = compute_loss
 
 
-def attach(model: keras.Model, *hyperparameters: Hyperparameter) -> list[Hyperparameter]:
+def attach(
+    model: keras.Model, *hyperparameters: Hyperparameter
+) -> list[Hyperparameter]:
     """Makes a compiled model own its hyperparameters and count its updates.
 
     Call it once after `model.compile(...)` (and again after loading a model to

@@ -41,18 +41,26 @@ class _State:
 
     def __init__(self, scale: float, assigned: float | None, step: int):
         self.step = keras.Variable(step, dtype="int32", trainable=False, name="step")
-        self.scale = keras.Variable(scale, dtype="float32", trainable=False, name="scale")
+        self.scale = keras.Variable(
+            scale, dtype="float32", trainable=False, name="scale"
+        )
         self.assigned = keras.Variable(
-            0.0 if assigned is None else assigned, dtype="float32", trainable=False,
+            0.0 if assigned is None else assigned,
+            dtype="float32",
+            trainable=False,
             name="assigned",
         )
         self.is_assigned = keras.Variable(
-            0.0 if assigned is None else 1.0, dtype="float32", trainable=False,
+            0.0 if assigned is None else 1.0,
+            dtype="float32",
+            trainable=False,
             name="is_assigned",
         )
 
     def values(self) -> dict[str, Any]:
-        return {name: keras.ops.convert_to_numpy(getattr(self, name)) for name in self.NAMES}
+        return {
+            name: keras.ops.convert_to_numpy(getattr(self, name)) for name in self.NAMES
+        }
 
     def rebind(self, make_variable) -> None:
         for name, value in self.values().items():
@@ -67,8 +75,11 @@ class _StateHolder(keras.layers.Layer):
 
         def make_variable(name, value):
             return self.add_weight(
-                shape=(), dtype=getattr(state, name).dtype, trainable=False,
-                initializer=keras.initializers.Constant(value), name=name,
+                shape=(),
+                dtype=getattr(state, name).dtype,
+                trainable=False,
+                initializer=keras.initializers.Constant(value),
+                name=name,
             )
 
         state.rebind(make_variable)
@@ -139,7 +150,9 @@ class Hyperparameter(LearningRateSchedule):
         else:
             self.schedule, self.initial = None, _check_number("value", value)
         if not isinstance(name, str) or not name:
-            raise ValueError(f"`name` must be a non-empty string. Received: name={name!r}")
+            raise ValueError(
+                f"`name` must be a non-empty string. Received: name={name!r}"
+            )
         self.name = name
         self._state = _State(
             _check_number("scale", scale),
@@ -161,7 +174,9 @@ class Hyperparameter(LearningRateSchedule):
         state = self._state
         update = ops.floor_divide(ops.cast(step, "int32"), self._updates_per_step)
         base = ops.where(
-            state.is_assigned.value > 0.5, state.assigned.value, self._base_value(update)
+            state.is_assigned.value > 0.5,
+            state.assigned.value,
+            self._base_value(update),
         )
         return base * state.scale.value
 
@@ -248,7 +263,8 @@ class Hyperparameter(LearningRateSchedule):
 
         def make_variable(name, value):
             return optimizer.add_variable(
-                shape=(), dtype=getattr(self._state, name).dtype,
+                shape=(),
+                dtype=getattr(self._state, name).dtype,
                 initializer=keras.initializers.Constant(value),
                 name=f"{self.name}_{name}",
             )
@@ -276,7 +292,9 @@ class Hyperparameter(LearningRateSchedule):
             else keras.saving.serialize_keras_object(self.schedule),
             "name": self.name,
             "scale": float(state["scale"]),
-            "assigned": float(state["assigned"]) if state["is_assigned"] > 0.5 else None,
+            "assigned": float(state["assigned"])
+            if state["is_assigned"] > 0.5
+            else None,
             "step": 0 if self._owned_by_optimizer else int(state["step"]),
         }
 

@@ -21,7 +21,9 @@ def build_models(weight: float = 0.01) -> tuple[keras.Model, keras.Model]:
     inputs = keras.Input((16,))
     code = encoder(inputs)
     sparsity = keras.ops.mean(keras.ops.abs(code), axis=-1)
-    penalized = AddLoss(weight=weight, output_index=1, name="sparsity")([sparsity, code])
+    penalized = AddLoss(weight=weight, output_index=1, name="sparsity")(
+        [sparsity, code]
+    )
     trainer = keras.Model(inputs, decoder(penalized))
     inference = keras.Model(inputs, decoder(code))  # same layers, no AddLoss
     return trainer, inference

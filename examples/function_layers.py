@@ -50,7 +50,9 @@ def main(samples: int = 64, epochs: int = 2, verbose: int = 0) -> dict:
         "reload_matches": bool(
             np.allclose(reloaded.predict(x, verbose=0), model.predict(x, verbose=0))
         ),
-        "noise_while_training": float(np.abs(keras.ops.convert_to_numpy(noisy) - (x[:4] + 2.0)).max()),
+        "noise_while_training": float(
+            np.abs(keras.ops.convert_to_numpy(noisy) - (x[:4] + 2.0)).max()
+        ),
     }
     if verbose:
         print(result)

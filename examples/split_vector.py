@@ -14,7 +14,9 @@ from coolkeras.layers import Split
 def build_model() -> keras.Model:
     inputs = keras.Input((10,))
     left, right = Split(2)(inputs)
-    outputs = keras.layers.Concatenate()([keras.layers.Dense(3)(left), keras.layers.Dense(3)(right)])
+    outputs = keras.layers.Concatenate()(
+        [keras.layers.Dense(3)(left), keras.layers.Dense(3)(right)]
+    )
     return keras.Model(inputs, keras.layers.Dense(1)(outputs))
 
 

@@ -1,7 +1,6 @@
 import os
 
 import keras
-import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -17,5 +16,3 @@ def _fresh_keras_state():
 @pytest.fixture
 def backend():
     return keras.backend.backend()
-
-

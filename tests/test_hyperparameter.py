@@ -17,7 +17,9 @@ def _reference(schedule, steps):
     return np.array([float(schedule(step)) for step in steps])
 
 
-def _probe(steps_per_execution=1, accumulation=None, eps=None, optimizer_lr=LR_SCHEDULE):
+def _probe(
+    steps_per_execution=1, accumulation=None, eps=None, optimizer_lr=LR_SCHEDULE
+):
     """A model that records, from inside each train step, the ε its loss reads and
     its own weight w (x = 1, loss = mean(w), so w falls by the learning rate)."""
     eps = eps or Hyperparameter(EPS_SCHEDULE, name="eps")
@@ -46,8 +48,14 @@ def _probe(steps_per_execution=1, accumulation=None, eps=None, optimizer_lr=LR_S
 def _fit(model, epochs=1, callbacks=(), **kwargs):
     data = np.ones((STEPS, 1), "float32")
     return model.fit(
-        data, data, batch_size=1, epochs=epochs, verbose=0, shuffle=False,
-        callbacks=list(callbacks), **kwargs,
+        data,
+        data,
+        batch_size=1,
+        epochs=epochs,
+        verbose=0,
+        shuffle=False,
+        callbacks=list(callbacks),
+        **kwargs,
     )
 
 
@@ -84,8 +92,10 @@ def test_gradient_accumulation_counts_updates():
     )
     weights = weights_seen.values()[::2]  # the weight seen at the start of each update
     np.testing.assert_allclose(
-        -np.diff(weights), _reference(LR_SCHEDULE, range(len(weights) - 1)),
-        rtol=1e-4, atol=1e-7,
+        -np.diff(weights),
+        _reference(LR_SCHEDULE, range(len(weights) - 1)),
+        rtol=1e-4,
+        atol=1e-7,
     )
     assert eps.step == STEPS // 2
 

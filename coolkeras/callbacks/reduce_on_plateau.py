@@ -137,7 +137,11 @@ class ReduceOnPlateau(keras.callbacks.Callback):
 
     def get_config(self) -> dict[str, Any]:
         return {
-            "monitor": self.monitor, "factor": self.factor, "patience": self.patience,
-            "mode": self.mode, "min_delta": self.min_delta, "cooldown": self.cooldown,
+            "monitor": self.monitor,
+            "factor": self.factor,
+            "patience": self.patience,
+            "mode": self.mode,
+            "min_delta": self.min_delta,
+            "cooldown": self.cooldown,
             "min_value": self.min_value,
         }

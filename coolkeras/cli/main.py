@@ -18,7 +18,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "demo":
         if args.epochs < 1:
-            print(f"coolkeras demo: --epochs must be >= 1. Received: {args.epochs}", file=sys.stderr)
+            print(
+                f"coolkeras demo: --epochs must be >= 1. Received: {args.epochs}",
+                file=sys.stderr,
+            )
             return 2
         from coolkeras.demo import layer_tour
 

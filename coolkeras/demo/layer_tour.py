@@ -23,10 +23,15 @@ def _model() -> keras.Model:
     noisy = Function(train_noise, arguments={"stddev": 0.1}, seed=0)(inputs)
     left, right = Split(2)(noisy)
     features = keras.layers.Concatenate()(
-        [keras.layers.Dense(4, activation="tanh")(left), keras.layers.Dense(4, activation="tanh")(right)]
+        [
+            keras.layers.Dense(4, activation="tanh")(left),
+            keras.layers.Dense(4, activation="tanh")(right),
+        ]
     )
     penalty = keras.ops.mean(keras.ops.square(features), axis=-1)
-    features = AddLoss(weight=0.01, output_index=1, name="activity")([penalty, features])
+    features = AddLoss(weight=0.01, output_index=1, name="activity")(
+        [penalty, features]
+    )
     return keras.Model(inputs, keras.layers.Dense(1)(features))
 
 

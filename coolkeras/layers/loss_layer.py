@@ -15,9 +15,7 @@ __all__ = ["LossLayer"]
 
 def _check_weight(weight: float) -> float:
     if isinstance(weight, bool) or not isinstance(weight, (int, float)):
-        raise TypeError(
-            f"`weight` must be a number. Received: weight={weight!r}"
-        )
+        raise TypeError(f"`weight` must be a number. Received: weight={weight!r}")
     if not math.isfinite(weight) or weight < 0:
         raise ValueError(
             f"`weight` must be a finite number >= 0. Received: weight={weight}"
@@ -100,11 +98,17 @@ class LossLayer(keras.layers.Layer):
 
     def build(self, input_shape: Any) -> None:
         self._term_total = self.add_weight(
-            shape=(), initializer="zeros", dtype="float32", trainable=False,
+            shape=(),
+            initializer="zeros",
+            dtype="float32",
+            trainable=False,
             name="term_total",
         )
         self._term_count = self.add_weight(
-            shape=(), initializer="zeros", dtype="float32", trainable=False,
+            shape=(),
+            initializer="zeros",
+            dtype="float32",
+            trainable=False,
             name="term_count",
         )
         self.term_tracker = _TermMean(self._term_total, self._term_count, self.name)

@@ -82,7 +82,9 @@ class SmoothedCrossEntropy(keras.losses.Loss):
             labels = ops.reshape(ops.cast(y_true, "int32"), ops.shape(y_pred)[:-1])
             y_true = ops.one_hot(labels, num_classes, dtype=y_pred.dtype)
         epsilon = ops.cast(self._epsilon_value(), y_pred.dtype)
-        target = ops.cast(y_true, y_pred.dtype) * (1.0 - epsilon) + epsilon / num_classes
+        target = (
+            ops.cast(y_true, y_pred.dtype) * (1.0 - epsilon) + epsilon / num_classes
+        )
         if self.from_logits:
             log_probabilities = ops.log_softmax(y_pred, axis=-1)
         else:

@@ -9,7 +9,7 @@ SCHEDULE = keras.optimizers.schedules.PolynomialDecay(0.1, 40, 0.01)
 
 
 class _Scripted(keras.callbacks.Callback):
-    """Writes a scripted value into the epoch logs, standing before the tested callback."""
+    """Writes a scripted value into the epoch logs, before the tested callback."""
 
     def __init__(self, values):
         super().__init__()
@@ -30,11 +30,19 @@ def test_reduces_a_scheduled_learning_rate_on_the_right_epochs():
         on_epoch_end=lambda epoch, logs: seen.append(float(learning_rate))
     )
     scores = [0.5, 0.4, 0.45, 0.41, 0.3, 0.31, 0.32, 0.33]
-    plateau = ReduceOnPlateau(learning_rate, monitor="score", patience=2, factor=0.5, mode="min")
+    plateau = ReduceOnPlateau(
+        learning_rate, monitor="score", patience=2, factor=0.5, mode="min"
+    )
     data = np.ones((4, 2), "float32")
 
-    model.fit(data, data[:, :1], batch_size=2, epochs=8, verbose=0,
-              callbacks=[_Scripted(scores), plateau, record])
+    model.fit(
+        data,
+        data[:, :1],
+        batch_size=2,
+        epochs=8,
+        verbose=0,
+        callbacks=[_Scripted(scores), plateau, record],
+    )
 
     # No improvement on epochs 2 and 3 -> halve at epoch 3; again on 5, 6 -> at 6.
     scale = np.array([1, 1, 1, 0.5, 0.5, 0.5, 0.25, 0.25])

@@ -21,7 +21,9 @@ def test_def_with_default_arguments_round_trips_with_safe_mode(tmp_path):
     reloaded = save_and_load(model, tmp_path)
 
     np.testing.assert_allclose(to_numpy(model.layers[1](x)), x * 3.0 - 1.0, rtol=1e-6)
-    np.testing.assert_allclose(reloaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    np.testing.assert_allclose(
+        reloaded.predict(x, verbose=0), model.predict(x, verbose=0)
+    )
     assert reloaded.layers[1].arguments == {"shift": -1.0}
 
 
@@ -59,7 +61,9 @@ def test_keras_ops_function_by_reference(tmp_path):
     inputs = keras.Input((2,))
     model = keras.Model(inputs, Function(keras.ops.add, arguments={"x2": 2.0})(inputs))
     reloaded = save_and_load(model, tmp_path)
-    np.testing.assert_allclose(reloaded.predict(np.zeros((1, 2)), verbose=0), [[2.0, 2.0]])
+    np.testing.assert_allclose(
+        reloaded.predict(np.zeros((1, 2)), verbose=0), [[2.0, 2.0]]
+    )
 
 
 def test_lambda_is_refused_with_an_explanation():

@@ -56,7 +56,9 @@ def test_term_is_logged_as_an_epoch_mean_with_validation():
 
     batch_terms = [WEIGHT * np.mean((x[i : i + 2] @ w) ** 2) for i in range(0, 8, 2)]
     np.testing.assert_allclose(logs["penalty"], [np.mean(batch_terms)] * 2, rtol=1e-5)
-    np.testing.assert_allclose(logs["val_penalty"], [np.mean(batch_terms)] * 2, rtol=1e-5)
+    np.testing.assert_allclose(
+        logs["val_penalty"], [np.mean(batch_terms)] * 2, rtol=1e-5
+    )
 
 
 def test_inference_model_has_no_extra_loss():
@@ -66,7 +68,9 @@ def test_inference_model_has_no_extra_loss():
     inference(x)
     assert inference.losses == []
     h = to_numpy(inference.predict(x, verbose=0))
-    np.testing.assert_allclose(inference.evaluate(x, y, verbose=0), np.mean((h - y) ** 2), rtol=1e-5)
+    np.testing.assert_allclose(
+        inference.evaluate(x, y, verbose=0), np.mean((h - y) ** 2), rtol=1e-5
+    )
     assert not any(isinstance(layer, AddLoss) for layer in inference.layers)
 
 

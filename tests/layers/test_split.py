@@ -15,7 +15,7 @@ def test_split_values_and_shapes(num_or_sizes, axis, expected_widths):
     parts = Split(num_or_sizes, axis=axis)(x)
     expected = np.split(x, np.cumsum(expected_widths)[:-1], axis=axis)
     assert len(parts) == len(expected)
-    for part, reference in zip(parts, expected):
+    for part, reference in zip(parts, expected, strict=True):
         np.testing.assert_array_equal(to_numpy(part), reference)
 
 
@@ -26,7 +26,9 @@ def test_split_on_a_middle_axis_with_unknown_batch(tmp_path):
     model = keras.Model(inputs, [first, second])
     x = np.random.default_rng(0).normal(size=(2, 4, 6)).astype("float32")
     for got, want in zip(
-        save_and_load(model, tmp_path).predict(x, verbose=0), [x[:, :1], x[:, 1:]]
+        save_and_load(model, tmp_path).predict(x, verbose=0),
+        [x[:, :1], x[:, 1:]],
+        strict=True,
     ):
         np.testing.assert_allclose(got, want)
 

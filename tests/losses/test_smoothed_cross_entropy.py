@@ -12,7 +12,9 @@ LABELS = np.array([0, 2, 1])
 
 def _reference(labels, logits, epsilon):
     log_p = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
-    target = np.eye(logits.shape[-1])[labels] * (1 - epsilon) + epsilon / logits.shape[-1]
+    target = (
+        np.eye(logits.shape[-1])[labels] * (1 - epsilon) + epsilon / logits.shape[-1]
+    )
     return np.mean(-(target * log_p).sum(-1))
 
 
@@ -28,7 +30,9 @@ def test_probabilities_input():
     probabilities = np.exp(LOGITS) / np.exp(LOGITS).sum(-1, keepdims=True)
     loss = SmoothedCrossEntropy(epsilon=0.1)
     np.testing.assert_allclose(
-        to_numpy(loss(LABELS, probabilities)), _reference(LABELS, LOGITS, 0.1), rtol=1e-5
+        to_numpy(loss(LABELS, probabilities)),
+        _reference(LABELS, LOGITS, 0.1),
+        rtol=1e-5,
     )
 
 
@@ -45,7 +49,9 @@ def _compiled_model(epsilon):
     inputs = keras.Input((4,))
     model = keras.Model(inputs, keras.layers.Dense(3)(inputs))
     model.compile(
-        optimizer=keras.optimizers.SGD(keras.optimizers.schedules.PolynomialDecay(0.1, 8)),
+        optimizer=keras.optimizers.SGD(
+            keras.optimizers.schedules.PolynomialDecay(0.1, 8)
+        ),
         loss=SmoothedCrossEntropy(epsilon, from_logits=True),
     )
     coolkeras.attach(model)
@@ -63,7 +69,9 @@ def test_scheduled_epsilon_round_trips_with_its_state(tmp_path):
     reloaded = save_and_load(model, tmp_path)
     coolkeras.attach(reloaded)
 
-    np.testing.assert_allclose(reloaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    np.testing.assert_allclose(
+        reloaded.predict(x, verbose=0), model.predict(x, verbose=0)
+    )
     assert reloaded.loss.epsilon.step == 4
     assert float(reloaded.loss.epsilon) == pytest.approx(0.5 * float(schedule(4)))
     np.testing.assert_allclose(
