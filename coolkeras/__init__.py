@@ -6,4 +6,13 @@ from coolkeras.hyperparameter import Hyperparameter
 
 __version__ = "0.1.0"
 
-__all__ = ["Hyperparameter", "__version__", "attach", "callbacks", "layers", "losses", "ops", "testing"]
+__all__ = [
+    "Hyperparameter",
+    "__version__",
+    "attach",
+    "callbacks",
+    "layers",
+    "losses",
+    "ops",
+    "testing",
+]

@@ -18,8 +18,7 @@ def test_split_vector_example():
 def test_add_loss_nested_example():
     result = add_loss_nested.main(samples=32, epochs=2)
     assert len(result["sparsity"]) == 2 and min(result["sparsity"]) > 0
-    assert all(
-        total > extra for total, extra in zip(result["loss"], result["sparsity"], strict=True)
-    )
+    pairs = zip(result["loss"], result["sparsity"], strict=True)
+    assert all(total > extra for total, extra in pairs)
     assert result["inference_losses"] == 0
     assert result["same_predictions"]
