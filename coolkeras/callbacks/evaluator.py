@@ -220,6 +220,7 @@ class Evaluator(keras.callbacks.Callback):
         self.best_weights = None
         self._global_step = 0
         self._steps_in_epoch = 0
+        self._epoch = 0
         self._next_mid_step = self.steps or 0
 
     def _state_path(self, suffix=".json"):
@@ -333,6 +334,7 @@ class Evaluator(keras.callbacks.Callback):
         self._resumed = self._load_state()
 
     def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
         self._steps_in_epoch = 0
 
     def _on_train_batch_end(self, batch, logs=None):
@@ -340,16 +342,12 @@ class Evaluator(keras.callbacks.Callback):
         step = self._global_step + self._steps_in_epoch
         if step >= self._next_mid_step:
             self._next_mid_step = (step // self.steps + 1) * self.steps
-            epoch = self._epoch_of_step()
+            epoch = self._epoch
             values = self._evaluate(epoch, step)
             self.history.append({"epoch": epoch, "step": step, **values})
 
-    def _epoch_of_step(self):
-        return getattr(self, "_current_epoch", 0)
-
     def on_epoch_end(self, epoch, logs=None):
         self._global_step += self._steps_in_epoch
-        self._current_epoch = epoch + 1
         if (epoch + 1) % self.frequency:
             return
         values = self._evaluate(epoch, None)
