@@ -11,6 +11,8 @@ import sys
 
 import keras
 from keras.src import backend as _backend
+from keras.src.backend.common import global_state as _global_state
+from keras.src.random import seed_generator as _seed_generator
 from keras.src.saving import serialization_lib as _serialization_lib
 
 
@@ -91,3 +93,28 @@ def calling_callback_list(callback: keras.callbacks.Callback, max_depth: int = 8
             return owner
         frame = frame.f_back
     return None
+
+
+def global_seed_generator_state():
+    """The state of Keras' global seed generator as numpy, or `None` if unused.
+
+    Random ops called without `seed=` draw from a global `SeedGenerator` that
+    Keras creates lazily; each eager draw advances its state. That generator
+    cannot be used while JAX traces a function, so a change of this state around
+    an eager call reveals an unseeded random op that would fail under JAX `jit`.
+    """
+    generator = _global_state.get_global_attribute(
+        _seed_generator.GLOBAL_SEED_GENERATOR
+    )
+    if generator is None:
+        return None
+    return keras.ops.convert_to_numpy(generator.state.value).copy()
+
+
+def optimizer_batch_counter(optimizer: keras.optimizers.Optimizer) -> keras.Variable:
+    """The optimizer's raw step variable, counting batches (micro-batches).
+
+    With `gradient_accumulation_steps`, the public `optimizer.iterations` counts
+    updates; learning-rate schedules are evaluated at this raw count.
+    """
+    return optimizer._iterations
