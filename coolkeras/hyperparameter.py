@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import keras
@@ -210,18 +211,20 @@ class Hyperparameter(LearningRateSchedule):
 
     def __float__(self) -> float:
         _keras_internals.sync_training_state(self._owner)
-        return float(ops.convert_to_numpy(self._value_at(self._current_step().value)))
+        return float(ops.convert_to_numpy(self._value_at(self._batch_counter().value)))
 
-    def _current_step(self):
+    def _batch_counter(self) -> keras.Variable:
         if self._owned_by_optimizer:
-            return self._owner.optimizer.iterations
+            return _keras_internals.optimizer_batch_counter(self._owner.optimizer)
         return self._state.step
 
     @property
     def step(self) -> int:
         """The number of optimizer updates counted so far: the schedule's step."""
         _keras_internals.sync_training_state(self._owner)
-        return int(ops.convert_to_numpy(self._current_step())) // self._updates_per_step
+        return (
+            int(ops.convert_to_numpy(self._batch_counter())) // self._updates_per_step
+        )
 
     # -- changes from callbacks -------------------------------------------------
 
@@ -269,9 +272,21 @@ class Hyperparameter(LearningRateSchedule):
                 name=f"{self.name}_{name}",
             )
 
+        saved_step = int(ops.convert_to_numpy(self._state.step))
         self._state.rebind(make_variable)
         self._owner, self._updates_per_step = model, updates_per_step
         self._owned_by_optimizer = True
+        counter = _keras_internals.optimizer_batch_counter(optimizer)
+        if saved_step > 0 and int(ops.convert_to_numpy(counter)) == 0:
+            counter.assign(saved_step)
+            warnings.warn(
+                f"The learning rate '{self.name}' resumes at batch {saved_step}, "
+                "but the optimizer's own state (momentum, moments) was not restored: "
+                "Keras skips it when loading a `.keras` file whose optimizer held a "
+                "Hyperparameter learning rate. To resume exactly, use "
+                "`keras.callbacks.BackupAndRestore` or `save_weights`/`load_weights`.",
+                stacklevel=3,
+            )
 
     def _check_unowned(self, model: keras.Model) -> None:
         if self._owner is not None:
@@ -295,7 +310,7 @@ class Hyperparameter(LearningRateSchedule):
             "assigned": float(state["assigned"])
             if state["is_assigned"] > 0.5
             else None,
-            "step": 0 if self._owned_by_optimizer else int(state["step"]),
+            "step": int(ops.convert_to_numpy(self._batch_counter())),
         }
 
     @classmethod

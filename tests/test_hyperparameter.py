@@ -215,3 +215,52 @@ def test_config_keeps_the_current_state():
     clone = Hyperparameter.from_config(eps.get_config())
     assert float(clone) == pytest.approx(0.15)
     assert clone.name == "eps"
+
+
+def _learning_rate_model(learning_rate):
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate), loss="mse")
+    coolkeras.attach(model)
+    return model
+
+
+def test_learning_rate_hyperparameter_resumes_after_a_full_reload(tmp_path):
+    learning_rate = Hyperparameter(LR_SCHEDULE, name="lr")
+    model = _learning_rate_model(learning_rate)
+    data = np.ones((8, 2), "float32")
+    model.fit(data, data[:, :1], batch_size=2, verbose=0)
+    learning_rate.scale(0.5)
+
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    reloaded = keras.models.load_model(path)
+    with pytest.warns(UserWarning, match="resumes at batch 4"):
+        coolkeras.attach(reloaded)
+
+    assert float(reloaded.optimizer.learning_rate) == pytest.approx(
+        0.5 * float(LR_SCHEDULE(4)), rel=1e-6
+    )
+
+
+def test_hyperparameter_in_a_regularizer_follows_its_schedule():
+    strength = Hyperparameter(EPS_SCHEDULE, name="strength")
+
+    def regularizer(kernel):
+        return strength.value * ops.sum(ops.square(kernel))
+
+    inputs = keras.Input((1,))
+    layer = keras.layers.Dense(
+        1, use_bias=False, kernel_initializer="ones", kernel_regularizer=regularizer
+    )
+    model = keras.Model(inputs, layer(inputs))
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")
+    coolkeras.attach(model, strength)
+    data = np.zeros((STEPS, 1), "float32")
+
+    history = model.fit(data, data, batch_size=1, epochs=1, verbose=0)
+
+    # With a zero learning rate the kernel stays 1, so the loss is the mean
+    # strength over the epoch's steps.
+    expected = np.mean(_reference(EPS_SCHEDULE, range(STEPS)))
+    np.testing.assert_allclose(history.history["loss"][0], expected, rtol=1e-5)
