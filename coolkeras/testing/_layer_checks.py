@@ -66,6 +66,20 @@ def symbolic_call(ctx: Context, input_shape: Any) -> list:
     try:
         outputs = ctx.layer(ctx.symbolic_inputs())
     except Exception as error:
+        try:
+            ctx.layer(ctx.x, training=False)
+        except Exception:
+            eager_works = False
+        else:
+            eager_works = True
+        if eager_works:
+            raise fail(
+                ctx.layer, "symbolic_call",
+                "The layer runs on data but fails on keras.Input, so it cannot be "
+                f"used in a functional model: {describe(error)}.",
+                "use keras.ops only in call() (no numpy conversion, no Python "
+                "branching on tensor values), or define compute_output_shape.",
+            ) from error
         raise ValueError(
             f"{type(ctx.layer).__name__} could not be called on symbolic inputs of "
             f"shape {ctx.batch_shapes(None)} (batch axis first) built from "
@@ -299,14 +313,19 @@ def config(ctx: Context) -> keras.layers.Layer:
     layer, cls = ctx.layer, type(ctx.layer)
     try:
         cfg = layer.get_config()
+    except Exception as error:
+        raise fail(layer, "config", f"get_config() raised {describe(error)}.",
+                   config_fix(layer, missing_config_args(layer, {}))) from error
+    try:
         json.dumps(keras.saving.serialize_keras_object(layer))
     except Exception as error:
         raise fail(layer, "config",
-                   f"get_config() failed or is not serializable: {describe(error)}.",
-                   config_fix(layer, missing_config_args(layer, {}))
-                   + " Keep values plain (numbers, strings, lists, dicts) or "
-                   "serialize objects with keras.saving.serialize_keras_object.") \
-            from error
+                   f"get_config() returns a value that cannot be serialized: "
+                   f"{describe(error)}.",
+                   "return plain values from get_config() (numbers, strings, "
+                   "lists, dicts; e.g. sorted(a_set) instead of a set) and rebuild "
+                   "objects in __init__, or serialize them with "
+                   "keras.saving.serialize_keras_object.") from error
     missing = missing_config_args(layer, cfg)
     try:
         clone = cls.from_config(cfg)
@@ -328,7 +347,12 @@ def config(ctx: Context) -> keras.layers.Layer:
                 config_fix(layer, [name]),
                 expected=f"{name}={mine!r}", received=f"{name}={theirs!r}",
             )
-    clone(ctx.x, training=False)
+    try:
+        clone(ctx.x, training=False)
+    except Exception as error:
+        raise fail(layer, "config",
+                   "The layer made by from_config(get_config()) fails on the same "
+                   f"data: {describe(error)}.", config_fix(layer, missing)) from error
     mine = [tuple(w.shape) for w in layer.weights]
     theirs = [tuple(w.shape) for w in clone.weights]
     if mine != theirs:
