@@ -1,34 +1,84 @@
-"""One test per function of `coolkeras._keras_internals`."""
+"""Each function of coolkeras._keras_internals against the Keras it wraps."""
 
 import keras
 import numpy as np
 
-from coolkeras import _keras_internals
+from coolkeras import _keras_internals as internals
 
 
-class _Finder(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.found = []
+def test_safe_mode_flag_follows_load_model(tmp_path):
+    seen = []
 
-    def set_model(self, model):
-        super().set_model(model)
-        self.found.append(_keras_internals.calling_callback_list(self))
+    @keras.saving.register_keras_serializable(package="coolkeras_test")
+    class Probe(keras.layers.Layer):
+        def call(self, x):
+            return x
 
-    def on_train_begin(self, logs=None):
-        self.found.append(_keras_internals.calling_callback_list(self))
+        @classmethod
+        def from_config(cls, config):
+            seen.append(internals.in_safe_mode())
+            return cls(**config)
+
+    inputs = keras.Input((1,))
+    path = str(tmp_path / "probe.keras")
+    keras.Model(inputs, Probe()(inputs)).save(path)
+    keras.models.load_model(path)
+    keras.models.load_model(path, safe_mode=False)
+    assert seen == [True, False]
+    assert internals.in_safe_mode()  # outside a load: safe
 
 
-def test_calling_callback_list_finds_the_list_fit_builds():
-    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-    model.compile(optimizer="sgd", loss="mse")
-    finder = _Finder()
-    model.fit(np.zeros((4, 2)), np.zeros((4, 1)), epochs=1, verbose=0,
-              callbacks=[finder])
-    assert len(finder.found) == 2
-    for found in finder.found:
-        assert isinstance(found, keras.callbacks.CallbackList)
-        assert any(c is finder for c in found.callbacks)
-    # Called directly, outside a CallbackList: nothing to find.
-    finder.on_train_begin()
-    assert finder.found[-1] is None
+def test_unmapped_variable_in_stateless_scope():
+    mapped = keras.Variable(1.0)
+    other = keras.Variable(2.0)
+    assert not internals.is_unmapped_in_stateless_scope(other)
+    with keras.StatelessScope(state_mapping=[(mapped, keras.ops.ones(()))]):
+        assert internals.is_unmapped_in_stateless_scope(other)
+        assert not internals.is_unmapped_in_stateless_scope(mapped)
+
+
+def test_symbolic_build_is_seen_during_functional_construction():
+    seen = []
+
+    class Probe(keras.layers.Layer):
+        def call(self, x):
+            seen.append(internals.in_symbolic_build())
+            return x
+
+    layer = Probe()
+    layer(keras.Input((1,)))
+    layer(np.ones((1, 1), "float32"))
+    # Torch may also trace the eager call symbolically first; the real call is last.
+    assert seen[0] is True and seen[-1] is False
+
+
+def _compiled():
+    inputs = keras.Input((1,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    return model
+
+
+def test_sync_is_a_no_op_outside_fit():
+    internals.sync_training_state(None)
+    internals.sync_training_state(_compiled())
+
+
+def test_learning_rate_object_and_batch_counter():
+    model = _compiled()
+    learning_rate = internals.optimizer_learning_rate_object(model.optimizer)
+    assert isinstance(learning_rate, keras.Variable)
+    data = np.ones((4, 1), "float32")
+    model.fit(data, data, batch_size=1, verbose=0)
+    counter = internals.optimizer_batch_counter(model.optimizer)
+    assert int(keras.ops.convert_to_numpy(counter)) == 4
+
+
+def test_forget_compiled_functions():
+    model = _compiled()
+    data = np.ones((4, 1), "float32")
+    model.fit(data, data, verbose=0)
+    assert model.train_function is not None
+    internals.forget_compiled_functions(model)
+    assert model.train_function is None
+    model.fit(data, data, verbose=0)  # and fit makes it again
