@@ -389,7 +389,10 @@ def dtype_policy(ctx: Context) -> None:
     cfg.pop("name", None)
     try:
         mixed = type(layer).from_config(cfg)
-        outputs = flatten(mixed(ctx.x, training=False))
+        runs = {
+            "training=False": flatten(mixed(ctx.x, training=False)),
+            "training=True": flatten(mixed(ctx.x, training=True)),
+        }
     except Exception as error:
         raise fail(layer, "dtype_policy",
                    "Under dtype policy mixed_float16 the layer raised "
@@ -397,16 +400,20 @@ def dtype_policy(ctx: Context) -> None:
                    "compute in self.compute_dtype (inputs arrive in float16) and do "
                    "not mix in float32 constants: cast them with "
                    "keras.ops.cast(c, self.compute_dtype).") from error
-    for i, (ref, out) in enumerate(zip(flatten(ctx.outputs), outputs, strict=False)):
-        if is_float(dtype_of(ref)) and dtype_of(out) != "float16":
-            raise fail(
-                layer, "dtype_policy",
-                f"Under dtype policy mixed_float16, output {i} is not float16 "
-                "(the policy's compute dtype).",
-                "do not cast to a fixed dtype in call(); use self.compute_dtype, "
-                "e.g. keras.ops.cast(x, self.compute_dtype).",
-                expected="float16", received=dtype_of(out),
-            )
+    for run, outputs in runs.items():
+        for i, (ref, out) in enumerate(zip(flatten(ctx.outputs), outputs,
+                                           strict=False)):
+            if is_float(dtype_of(ref)) and dtype_of(out) != "float16":
+                raise fail(
+                    layer, "dtype_policy",
+                    f"Under dtype policy mixed_float16, output {i} with {run} is "
+                    "not float16 (the policy's compute dtype).",
+                    "do not cast to a fixed dtype in call(), and create random "
+                    "or constant tensors in the input's dtype, e.g. "
+                    "keras.ops.cast(y, self.compute_dtype) or "
+                    "keras.random.normal(shape, dtype=x.dtype, seed=...).",
+                    expected="float16", received=dtype_of(out),
+                )
     for ref, var in zip(layer.weights, mixed.weights, strict=False):
         if dtype_of(ref) == "float32" and dtype_of(var) != "float32":
             raise fail(

@@ -197,6 +197,7 @@ def check_layer(
             report.skipped[name] = why_not
         else:
             report.passed.append(name)
+    report.passed.sort(key=CHECKS.index)
     return report
 
 

@@ -222,3 +222,10 @@ class TrainOnlyNoise(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "seed": self.seed}
+
+
+def noise_in_input_dtype(x, stddev=0.5, training=False, seed=None):
+    """Correct train-only noise for `Function`: stays in the input's dtype."""
+    if not training:
+        return x
+    return x + stddev * keras.random.normal(ops.shape(x), dtype=x.dtype, seed=seed)
