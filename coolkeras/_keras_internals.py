@@ -118,3 +118,20 @@ def optimizer_batch_counter(optimizer: keras.optimizers.Optimizer) -> keras.Vari
     updates; learning-rate schedules are evaluated at this raw count.
     """
     return optimizer._iterations
+
+
+def set_tracked_attribute(layer: keras.layers.Layer, name: str, value) -> None:
+    """Sets an attribute that Keras tracks, even on a layer that is already built.
+
+    Keras locks a built layer against new state; it unlocks its own tracker the
+    same way when it adds quantization variables.
+    """
+    tracker = getattr(layer, "_tracker", None)
+    locked = bool(tracker is not None and tracker.locked)
+    if locked:
+        tracker.unlock()
+    try:
+        setattr(layer, name, value)
+    finally:
+        if locked:
+            tracker.lock()

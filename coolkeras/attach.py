@@ -14,6 +14,7 @@ from coolkeras.hyperparameter import Hyperparameter
 __all__ = ["attach"]
 
 _SEARCH_DEPTH = 4
+_STATES = "_coolkeras_hyperparameter_states"
 
 
 @keras.saving.register_keras_serializable(package="coolkeras")
@@ -71,6 +72,31 @@ def _held_by_layers(model: keras.Model) -> list:
         layers.append(layer)
         stack.extend(getattr(layer, "layers", []))
     return layers
+
+
+def _own(model: keras.Model, holders: list[keras.layers.Layer]) -> None:
+    """Makes the model own the holders' variables, so JAX threads them through.
+
+    Keras tracks a layer assigned as an attribute of a functional or subclassed
+    model; a `Sequential` model only counts the layers of its stack, so there
+    the holders ride on the stack's last layer instead. Either way they are
+    saved by `save_weights` and restored by `load_weights`/`BackupAndRestore`.
+    """
+    if not holders:
+        return
+    for owner in (model, model.layers[-1] if model.layers else None):
+        if owner is None:
+            break
+        previous = list(getattr(owner, _STATES, []))
+        _keras_internals.set_tracked_attribute(owner, _STATES, previous + holders)
+        owned = {id(v) for v in model.non_trainable_variables}
+        if all(id(v) in owned for holder in holders for v in holder.variables):
+            return
+        _keras_internals.set_tracked_attribute(owner, _STATES, previous)
+    raise RuntimeError(
+        f"coolkeras could not make model '{model.name}' own its hyperparameters' "
+        "state; please report this with the model's type."
+    )
 
 
 def _count_training_steps(model: keras.Model, counted: list[Hyperparameter]) -> None:
@@ -145,7 +171,7 @@ def attach(
     for root in [*_held_by_layers(model), model.loss, learning_rate]:
         _find_hyperparameters(root, found, set(), 0)
 
-    counted, holders = [], list(getattr(model, "_coolkeras_hyperparameter_states", []))
+    counted, holders = [], []
     for hp in found.values():
         if hp is learning_rate:
             hp._attach_to_optimizer(model, updates_per_step)
@@ -154,7 +180,7 @@ def attach(
         if holder is not None:
             holders.append(holder)
         counted.append(hp)
-    model._coolkeras_hyperparameter_states = holders
+    _own(model, holders)
     _count_training_steps(model, counted)
 
     if (

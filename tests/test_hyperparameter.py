@@ -264,3 +264,29 @@ def test_hyperparameter_in_a_regularizer_follows_its_schedule():
     # strength over the epoch's steps.
     expected = np.mean(_reference(EPS_SCHEDULE, range(STEPS)))
     np.testing.assert_allclose(history.history["loss"][0], expected, rtol=1e-5)
+
+
+def test_sequential_model_owns_its_hyperparameters(tmp_path):
+    eps = Hyperparameter(EPS_SCHEDULE, name="eps")
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.0),
+        loss=lambda y_true, y_pred: eps.value + 0.0 * ops.mean(y_pred),
+    )
+    coolkeras.attach(model, eps)
+    data = np.zeros((STEPS, 1), "float32")
+
+    history = model.fit(data, data, batch_size=1, epochs=2, verbose=0)
+
+    values = _reference(EPS_SCHEDULE, range(2 * STEPS))
+    np.testing.assert_allclose(
+        history.history["loss"],
+        [values[:STEPS].mean(), values[STEPS:].mean()],
+        rtol=1e-5,
+    )
+    path = str(tmp_path / "sequential.weights.h5")
+    model.save_weights(path)
+    eps.assign(0.123)
+    model.load_weights(path)
+    assert eps.step == 2 * STEPS
+    assert float(eps) == pytest.approx(float(EPS_SCHEDULE(2 * STEPS)))

@@ -82,3 +82,23 @@ def test_forget_compiled_functions():
     internals.forget_compiled_functions(model)
     assert model.train_function is None
     model.fit(data, data, verbose=0)  # and fit makes it again
+
+
+def test_global_seed_generator_state_moves_only_with_unseeded_ops():
+    keras.random.normal((2,))  # unseeded: creates and advances the global generator
+    before = internals.global_seed_generator_state()
+    assert before is not None and before.shape == (2,)
+    keras.random.normal((2,), seed=keras.random.SeedGenerator(1))
+    keras.random.normal((2,), seed=7)
+    np.testing.assert_array_equal(internals.global_seed_generator_state(), before)
+    keras.random.normal((2,))
+    assert not np.array_equal(internals.global_seed_generator_state(), before)
+
+
+def test_tracked_attribute_on_a_built_layer():
+    layer = keras.layers.Dense(1)
+    layer.build((None, 2))
+    extra = keras.Variable(0.0, trainable=False)
+    internals.set_tracked_attribute(layer, "extra", extra)
+    assert any(v is extra for v in layer.non_trainable_variables)
+    assert layer._tracker.locked  # locked again afterwards
