@@ -1,0 +1,63 @@
+import math
+
+import pytest
+
+from coolkeras.schedules import Constant, Cosine
+from tests.schedules.helpers import (
+    LARGE_STEPS,
+    assert_config_round_trip,
+    assert_in_training,
+    assert_values,
+)
+
+
+def cosine(start, end, steps):
+    def reference(t):
+        p = min(t, steps) / steps
+        # (1 + cos(pi * p)) / 2 written as cos(pi * p / 2) ** 2: the same number,
+        # without float64 cancellation at p -> 1 (where 1 + cos loses 5 digits).
+        return end + (start - end) * math.cos(math.pi * p / 2) ** 2
+
+    return reference
+
+
+def assert_cosine(schedule, start, end, steps, at):
+    # atol: cos(pi / 2) ** 2 is 3.7e-33 in float64, not 0.
+    assert_values(schedule, cosine(start, end, steps), at, atol=1e-30)
+
+
+def test_values_at_every_step():
+    assert_cosine(Cosine(1.0, 0.125, steps=8), 1.0, 0.125, 8, range(12))
+    assert_cosine(Cosine(2.0, steps=5), 2.0, 0.0, 5, range(8))
+
+
+def test_values_near_both_ends_have_no_cancellation():
+    # 1 + cos(pi * p) near p = 1 loses every digit in float32.
+    steps = 1_000_000
+    near_ends = [1, 2, steps - 2, steps - 1, steps]
+    assert_cosine(Cosine(1.0, steps=steps), 1.0, 0.0, steps, near_ends)
+
+
+def test_large_steps_stay_exact():
+    long = Cosine(1.0, 0.01, steps=40_000_000)
+    assert_cosine(long, 1.0, 0.01, 40_000_000, [0] + LARGE_STEPS)
+    assert_cosine(Cosine(1.0, 0.01, steps=100), 1.0, 0.01, 100, LARGE_STEPS)
+
+
+def test_used_in_training_and_reloaded(tmp_path):
+    assert_in_training(Cosine(1.0, 0.125, steps=8), cosine(1.0, 0.125, 8), tmp_path)
+
+
+def test_config_round_trip():
+    assert_config_round_trip(Cosine(1e-3, 1e-5, steps=1000))
+
+
+def test_steps_is_required():
+    with pytest.raises(TypeError, match="Received: steps=None"):
+        Cosine(1.0)
+    with pytest.raises(ValueError, match="Received: steps=0"):
+        Cosine(1.0, steps=0)
+    with pytest.raises(TypeError, match="Received: start="):
+        Cosine(Constant(1.0), steps=3)
+    with pytest.raises(ValueError, match="Received: end=inf"):
+        Cosine(1.0, float("inf"), 3)
