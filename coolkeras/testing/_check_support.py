@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import re
 from typing import Any
 
 import keras
@@ -65,9 +66,14 @@ def fail(layer: keras.layers.Layer, check: str, problem: str, fix: str,
 
 
 def describe(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    first = next((line for line in text if line.strip()), "")
-    return f"{type(error).__name__}: {first[:300]}"
+    """`Type: first line`, skipping the line Keras puts before a call's error."""
+    lines = [
+        re.sub(r"\x1b\[[0-9;]*m|\[[0-9;]*m", "", line).strip()
+        for line in str(error).splitlines()
+    ]
+    lines = [line for line in lines
+             if line and not line.startswith("Exception encountered when calling")]
+    return f"{type(error).__name__}: {lines[0][:300] if lines else ''}"
 
 
 def flatten(structure: Any) -> list:

@@ -383,36 +383,34 @@ def _same(a: Any, b: Any) -> bool:
         return a is b
 
 
+DTYPE_FIX = (
+    "do not cast to a fixed dtype in call(), and create random or constant "
+    "tensors in the input's dtype, e.g. keras.ops.cast(y, self.compute_dtype) or "
+    "keras.random.normal(shape, dtype=x.dtype, seed=...)."
+)
+
+
 def dtype_policy(ctx: Context) -> None:
     layer = ctx.layer
     cfg = {**layer.get_config(), "dtype": "mixed_float16"}
     cfg.pop("name", None)
-    try:
-        mixed = type(layer).from_config(cfg)
-        runs = {
-            "training=False": flatten(mixed(ctx.x, training=False)),
-            "training=True": flatten(mixed(ctx.x, training=True)),
-        }
-    except Exception as error:
-        raise fail(layer, "dtype_policy",
-                   "Under dtype policy mixed_float16 the layer raised "
-                   f"{describe(error)}.",
-                   "compute in self.compute_dtype (inputs arrive in float16) and do "
-                   "not mix in float32 constants: cast them with "
-                   "keras.ops.cast(c, self.compute_dtype).") from error
-    for run, outputs in runs.items():
+    mixed = type(layer).from_config(cfg)
+    for training in (False, True):
+        try:
+            outputs = flatten(mixed(ctx.x, training=training))
+        except Exception as error:
+            raise fail(layer, "dtype_policy",
+                       "Under dtype policy mixed_float16, with "
+                       f"training={training}, the layer raised {describe(error)}.",
+                       "inputs arrive in float16: " + DTYPE_FIX) from error
         for i, (ref, out) in enumerate(zip(flatten(ctx.outputs), outputs,
                                            strict=False)):
             if is_float(dtype_of(ref)) and dtype_of(out) != "float16":
                 raise fail(
                     layer, "dtype_policy",
-                    f"Under dtype policy mixed_float16, output {i} with {run} is "
-                    "not float16 (the policy's compute dtype).",
-                    "do not cast to a fixed dtype in call(), and create random "
-                    "or constant tensors in the input's dtype, e.g. "
-                    "keras.ops.cast(y, self.compute_dtype) or "
-                    "keras.random.normal(shape, dtype=x.dtype, seed=...).",
-                    expected="float16", received=dtype_of(out),
+                    f"Under dtype policy mixed_float16, with training={training}, "
+                    f"output {i} is not float16 (the policy's compute dtype).",
+                    DTYPE_FIX, expected="float16", received=dtype_of(out),
                 )
     for ref, var in zip(layer.weights, mixed.weights, strict=False):
         if dtype_of(ref) == "float32" and dtype_of(var) != "float32":

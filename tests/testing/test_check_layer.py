@@ -77,9 +77,11 @@ def test_helpers_noise_function_upcasts_float16_while_training():
     report = check_layer(layer, (5,), skip=["dtype_policy"],
                          expect_training_difference=True)
     assert {"training", "compiled_step", "config", "saving"} <= set(report.passed)
-    fails(Function(helpers.gaussian_noise, seed=3), (5,), "dtype_policy",
-          "output 0 with training=True is not float16", "Received: float32",
-          "dtype=x.dtype", skip=("compiled_step", "saving"))
+    # float16 + float32: TensorFlow raises, JAX and PyTorch promote to float32.
+    message = fails(Function(helpers.gaussian_noise, seed=3), (5,), "dtype_policy",
+                    "mixed_float16, with training=True", "dtype=x.dtype",
+                    skip=("compiled_step", "saving"))
+    assert "Received: float32" in message or "InvalidArgumentError" in message
 
 
 def test_multi_input_layer_passes():
@@ -165,7 +167,7 @@ def test_mask_passed_to_pooled_output():
 
 def test_output_forced_to_float32():
     fails(broken.ForcesFloat32(3), (4,), "dtype_policy",
-          "output 0 with training=False is not float16", "Expected: float16",
+          "with training=False, output 0 is not float16", "Expected: float16",
           "Received: float32",
           "self.compute_dtype", skip=("compiled_step", "saving"))
 
