@@ -1,6 +1,6 @@
 """coolkeras: the techniques of "Keras模型杂谈" as first-class Keras 3 parts."""
 
-from coolkeras import callbacks, layers, losses, ops, testing
+from coolkeras import callbacks, layers, losses, ops, schedules, testing
 from coolkeras.attach import attach
 from coolkeras.hyperparameter import Hyperparameter
 
@@ -14,5 +14,6 @@ __all__ = [
     "layers",
     "losses",
     "ops",
+    "schedules",
     "testing",
 ]
