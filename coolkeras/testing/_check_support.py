@@ -65,15 +65,34 @@ def fail(layer: keras.layers.Layer, check: str, problem: str, fix: str,
     return LayerCheckError(check, message)
 
 
-def describe(error: BaseException) -> str:
-    """`Type: first line`, skipping the line Keras puts before a call's error."""
+def _first_line(error: BaseException) -> str:
     lines = [
         re.sub(r"\x1b\[[0-9;]*m|\[[0-9;]*m", "", line).strip()
         for line in str(error).splitlines()
     ]
     lines = [line for line in lines
              if line and not line.startswith("Exception encountered when calling")]
-    return f"{type(error).__name__}: {lines[0][:300] if lines else ''}"
+    text = lines[0][:300].rstrip(".") if lines else ""
+    return f"{type(error).__name__}: {text}"
+
+
+def describe(error: BaseException) -> str:
+    """`Type: first line` of an error, and of its root cause if there is one.
+
+    Skips the line Keras puts before an error raised inside a layer's call.
+    """
+    root, depth = error, 0
+    while depth < 8:
+        inner = root.__cause__ or (
+            None if root.__suppress_context__ else root.__context__
+        )
+        if inner is None:
+            break
+        root, depth = inner, depth + 1
+    text = _first_line(error)
+    if root is not error and _first_line(root) not in text:
+        text += f" (caused by {_first_line(root)})"
+    return text
 
 
 def flatten(structure: Any) -> list:
