@@ -156,9 +156,8 @@ def _train(variant: str, data: Dataset, settings: Settings) -> dict:
 
 
 def _table(results: dict) -> str:
-    lines = [
-        f"{'model':<16} {'accuracy':>9} {'macro-F1':>9} {'intra/inter':>12} {'train s':>8}"
-    ]
+    header = ("model", "accuracy", "macro-F1", "intra/inter", "train s")
+    lines = ["{:<16} {:>9} {:>9} {:>12} {:>8}".format(*header)]
     for variant, r in results.items():
         lines.append(
             f"{variant:<16} {r['accuracy']:>9.4f} {r['macro_f1']:>9.4f} "
