@@ -124,7 +124,9 @@ def check_layer(
 
     Each failure raises `LayerCheckError` (an `AssertionError`) that names the
     check and says what was expected, what was received and how to fix it.
-    The layer passed in is built and called (its weights are not changed).
+    The layer passed in is built and called; its trainable weights are not
+    changed (statistics updated in training, like BatchNormalization's moving
+    averages, may move).
 
     Args:
         layer: the layer to check, built or not.
