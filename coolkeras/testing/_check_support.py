@@ -198,3 +198,28 @@ def config_fix(layer: keras.layers.Layer, names: list[str]) -> str:
         "make get_config() return every __init__ argument: "
         f"`return {{**super().get_config(), {entries}}}` in {type(layer).__name__}."
     )
+
+
+@dataclasses.dataclass
+class Context:
+    layer: keras.layers.Layer
+    shapes: list[tuple]  # per input, without the batch axis
+    multi_input: bool
+    input_dtype: str
+    data: list[np.ndarray]
+    rtol: float
+    atol: float
+    rng: np.random.Generator
+    outputs: Any = None  # eager outputs with training=False
+
+    @property
+    def x(self) -> Any:
+        return list(self.data) if self.multi_input else self.data[0]
+
+    def symbolic_inputs(self) -> Any:
+        inputs = [keras.Input(shape, dtype=self.input_dtype) for shape in self.shapes]
+        return inputs if self.multi_input else inputs[0]
+
+    def batch_shapes(self, batch: int | None) -> Any:
+        shapes = [(batch,) + tuple(s) for s in self.shapes]
+        return shapes if self.multi_input else shapes[0]

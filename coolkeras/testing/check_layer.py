@@ -8,8 +8,9 @@ from typing import Any
 import keras
 import numpy as np
 
-from coolkeras.testing import _layer_checks as checks
+from coolkeras.testing import _call_checks, _state_checks
 from coolkeras.testing._check_support import (
+    Context,
     LayerCheckError,
     LayerCheckReport,
     make_data,
@@ -167,7 +168,7 @@ def check_layer(
     skip = _validate(layer, batch_size, expect_training_difference, skip)
     shapes, multi_input = _normalize_shapes(input_shape)
     rng = np.random.default_rng(seed)
-    ctx = checks.Context(
+    ctx = Context(
         layer=layer, shapes=shapes, multi_input=multi_input,
         input_dtype=keras.backend.standardize_dtype(input_dtype),
         data=make_data(shapes, input_dtype, batch_size, rng),
@@ -175,19 +176,19 @@ def check_layer(
     )
     report = LayerCheckReport(layer=type(layer).__name__)
 
-    symbolic = checks.symbolic_call(ctx, input_shape)
-    flat = checks.eager_call(ctx, symbolic)
+    symbolic = _call_checks.symbolic_call(ctx, input_shape)
+    flat = _call_checks.eager_call(ctx, symbolic)
     report.output_shapes = [shape_of(t) for t in flat]
     steps = {
-        "compute_output_shape": lambda: checks.compute_output_shape(ctx, flat),
-        "symbolic_call": lambda: checks.symbolic_agrees(ctx, symbolic, flat),
+        "compute_output_shape": lambda: _call_checks.compute_output_shape(ctx, flat),
+        "symbolic_call": lambda: _call_checks.symbolic_agrees(ctx, symbolic, flat),
         "eager_call": lambda: None,
         "training": lambda: _training(ctx, report, expect_training_difference),
-        "compiled_step": lambda: checks.compiled_step(ctx),
-        "masking": lambda: checks.masking(ctx),
-        "config": lambda: checks.config(ctx) and None,
-        "dtype_policy": lambda: checks.dtype_policy(ctx),
-        "saving": lambda: checks.saving(ctx),
+        "compiled_step": lambda: _call_checks.compiled_step(ctx),
+        "masking": lambda: _call_checks.masking(ctx),
+        "config": lambda: _state_checks.config(ctx) and None,
+        "dtype_policy": lambda: _state_checks.dtype_policy(ctx),
+        "saving": lambda: _state_checks.saving(ctx),
     }
     order = ("compute_output_shape", "symbolic_call", "eager_call") + CHECKS[3:]
     for name in order:
@@ -204,4 +205,4 @@ def check_layer(
 
 
 def _training(ctx, report: LayerCheckReport, expect: bool | None) -> None:
-    report.training_changes_output = checks.training(ctx, expect)
+    report.training_changes_output = _call_checks.training(ctx, expect)
