@@ -30,6 +30,12 @@ SEED_FIX = (
     "and pass `seed=self.seed_generator` to every keras.random call in call()."
 )
 
+ACCEPT_MASK_FIX = (
+    "accept `mask=None` in call() and use it (e.g. leave masked steps out of "
+    "sums and counts), "
+)
+USE_MASK_FIX = "use the mask in call() so masked steps do not affect the output, "
+
 
 def symbolic_call(ctx: Context, input_shape: Any) -> list:
     try:
@@ -43,7 +49,8 @@ def symbolic_call(ctx: Context, input_shape: Any) -> list:
             eager_works = True
         if eager_works:
             raise fail(
-                ctx.layer, "symbolic_call",
+                ctx.layer,
+                "symbolic_call",
                 "The layer runs on data but fails on keras.Input, so it cannot be "
                 f"used in a functional model: {describe(error)}.",
                 "use keras.ops only in call() (no numpy conversion, no Python "
@@ -65,7 +72,8 @@ def eager_call(ctx: Context, symbolic: list) -> list:
         outputs = layer(ctx.x, training=False)
     except Exception as error:
         raise fail(
-            layer, "eager_call",
+            layer,
+            "eager_call",
             "Calling the layer on concrete data of shape "
             f"{[d.shape for d in ctx.data]} raised {describe(error)}, although "
             "the symbolic call worked.",
@@ -76,7 +84,8 @@ def eager_call(ctx: Context, symbolic: list) -> list:
     flat = flatten(outputs)
     if len(flat) != len(symbolic):
         raise fail(
-            layer, "eager_call",
+            layer,
+            "eager_call",
             "The symbolic call and the eager call return different numbers of outputs.",
             "return the same structure from call() whatever the input.",
             expected=f"{len(symbolic)} outputs (symbolic call)",
@@ -95,7 +104,8 @@ def compute_output_shape(ctx: Context, flat: list) -> str | None:
         declared = layer.compute_output_shape(input_shape)
     except Exception as error:
         raise fail(
-            layer, "compute_output_shape",
+            layer,
+            "compute_output_shape",
             f"compute_output_shape({input_shape}) raised {describe(error)}.",
             "accept the full input shape (batch axis first, possibly None) and "
             "return a tuple, or a list of tuples for several outputs.",
@@ -110,7 +120,8 @@ def compute_output_shape(ctx: Context, flat: list) -> str | None:
         shapes_agree(d, a) for d, a in zip(declared, actual, strict=False)
     ):
         raise fail(
-            layer, "compute_output_shape",
+            layer,
+            "compute_output_shape",
             f"compute_output_shape({input_shape}) does not match the shapes that "
             "call() returns (Keras uses compute_output_shape for every symbolic "
             "call, so functional models get wrong shapes).",
@@ -127,7 +138,8 @@ def symbolic_agrees(ctx: Context, symbolic: list, flat: list) -> None:
     for i, (s, e) in enumerate(zip(symbolic, flat, strict=False)):
         if not shapes_agree(shape_of(s), shape_of(e)) or dtype_of(s) != dtype_of(e):
             raise fail(
-                ctx.layer, "symbolic_call",
+                ctx.layer,
+                "symbolic_call",
                 f"Output {i} of the symbolic call (keras.Input) does not match the "
                 "eager call on data.",
                 "if you override compute_output_spec (or compute_output_shape), "
@@ -145,7 +157,8 @@ def training(ctx: Context, expect_difference: bool | None) -> bool:
     after = _keras_internals.global_seed_generator_state()
     if after is not None and (before is None or not np.array_equal(before, after)):
         raise fail(
-            layer, "training",
+            layer,
+            "training",
             "call() uses a random op without `seed=` (it draws from Keras' global "
             "seed generator). That works eagerly but fails under JAX jit, i.e. in "
             "fit/predict on the JAX backend.",
@@ -153,7 +166,8 @@ def training(ctx: Context, expect_difference: bool | None) -> bool:
         )
     if not all_close(ctx.outputs, inference, 0.0, 0.0):
         raise fail(
-            layer, "training",
+            layer,
+            "training",
             "Two calls with training=False on the same data gave different outputs.",
             "apply random behaviour (noise, dropout) only when training=True, and "
             "do not change state in call() when training=False.",
@@ -164,15 +178,24 @@ def training(ctx: Context, expect_difference: bool | None) -> bool:
     if expect_difference is not None and differs != expect_difference:
         if expect_difference:
             problem = "Outputs with training=True equal those with training=False."
-            fix = ("declare `training=None` in call() and branch on it, e.g. "
-                   "`if training: x = x + noise`; Keras passes it from fit/predict.")
+            fix = (
+                "declare `training=None` in call() and branch on it, e.g. "
+                "`if training: x = x + noise`; Keras passes it from fit/predict."
+            )
         else:
             problem = "Outputs with training=True differ from training=False."
-            fix = ("make call() ignore `training`, or pass "
-                   "expect_training_difference=True if the difference is intended.")
-        raise fail(layer, "training", problem, fix,
-                   expected=f"outputs differ: {expect_difference}",
-                   received=f"outputs differ: {differs}")
+            fix = (
+                "make call() ignore `training`, or pass "
+                "expect_training_difference=True if the difference is intended."
+            )
+        raise fail(
+            layer,
+            "training",
+            problem,
+            fix,
+            expected=f"outputs differ: {expect_difference}",
+            received=f"outputs differ: {differs}",
+        )
     return differs
 
 
@@ -192,17 +215,20 @@ def compiled_step(ctx: Context) -> str | None:
             predicted = model.predict_on_batch(ctx.x)
     except Exception as error:
         raise fail(
-            layer, "compiled_step",
+            layer,
+            "compiled_step",
             f"A compiled training step of a model holding the layer raised "
             f"{describe(error)}.",
-            SEED_FIX if "seed" in str(error).lower() else
-            "keep call() traceable: keras.ops only, no Python branching on tensor "
+            SEED_FIX
+            if "seed" in str(error).lower()
+            else "keep call() traceable: keras.ops only, no Python branching on tensor "
             "values, no numpy conversions, state changes through variables.",
         ) from error
     reference = layer(ctx.x, training=False)
     if not all_close(reference, predicted, max(ctx.rtol, 1e-4), max(ctx.atol, 1e-5)):
         raise fail(
-            layer, "compiled_step",
+            layer,
+            "compiled_step",
             "predict() (compiled) and an eager call with training=False disagree.",
             "avoid Python side effects in call(); results must not depend on "
             "whether call() is traced.",
@@ -227,8 +253,11 @@ def masking(ctx: Context) -> str | None:
     if x.shape[1] > 2:
         mask[0, -2] = False
     changed = x.copy()
-    noise = ctx.rng.normal(size=x.shape).astype(x.dtype) if is_float(str(x.dtype)) \
+    noise = (
+        ctx.rng.normal(size=x.shape).astype(x.dtype)
+        if is_float(str(x.dtype))
         else ctx.rng.integers(0, 10, size=x.shape).astype(x.dtype)
+    )
     changed[~mask] = noise[~mask] + (5 if is_float(str(x.dtype)) else 0)
     kwargs = {"mask": keras.ops.convert_to_tensor(mask)} if takes_mask else {}
     y1 = flatten(layer(x, training=False, **kwargs))
@@ -240,10 +269,13 @@ def masking(ctx: Context) -> str | None:
                 keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(mask)
             )
         except Exception as error:
-            raise fail(layer, "masking",
-                       f"compute_mask(inputs, mask) raised {describe(error)}.",
-                       "compute_mask(inputs, mask=None) must return the output "
-                       "mask, or None when the output has no time axis.") from error
+            raise fail(
+                layer,
+                "masking",
+                f"compute_mask(inputs, mask) raised {describe(error)}.",
+                "compute_mask(inputs, mask=None) must return the output "
+                "mask, or None when the output has no time axis.",
+            ) from error
     out_masks = [None] * len(y1) if out_masks is None else flatten(out_masks)
     out_masks += [None] * (len(y1) - len(out_masks))
     for i, (a, b, m) in enumerate(zip(y1, y2, out_masks, strict=False)):
@@ -252,7 +284,8 @@ def masking(ctx: Context) -> str | None:
             m = to_numpy(m).astype(bool)
             if m.shape != a.shape[: m.ndim]:
                 raise fail(
-                    layer, "masking",
+                    layer,
+                    "masking",
                     f"compute_mask returned a mask that does not fit output {i}: "
                     "a mask must cover the output's leading (batch, time) axes.",
                     "if the layer removes the time axis (pooling, reduction), "
@@ -260,19 +293,18 @@ def masking(ctx: Context) -> str | None:
                     "return the input mask.",
                     expected=f"a mask of shape {a.shape[:2]} (or None)",
                     received=f"a mask of shape {m.shape} for an output of shape "
-                             f"{a.shape}",
+                    f"{a.shape}",
                 )
             a, b = a[m], b[m]
         if not np.allclose(a, b, rtol=ctx.rtol, atol=ctx.atol):
             where = "at unmasked positions " if m is not None else ""
             raise fail(
-                layer, "masking",
+                layer,
+                "masking",
                 "Changing the input only at masked-out timesteps changed output "
                 f"{i} {where}(max abs difference {np.max(np.abs(a - b)):.3g}): "
                 "the layer ignores the mask.",
-                ("accept `mask=None` in call() and use it (e.g. leave masked steps "
-                 "out of sums and counts), " if not takes_mask else
-                 "use the mask in call() so masked steps do not affect the output, ")
+                (USE_MASK_FIX if takes_mask else ACCEPT_MASK_FIX)
                 + "or set supports_masking = False if the layer cannot honour masks.",
             )
     return None

@@ -54,8 +54,14 @@ class LayerCheckReport:
         return "\n".join(lines)
 
 
-def fail(layer: keras.layers.Layer, check: str, problem: str, fix: str,
-         expected: Any = None, received: Any = None) -> LayerCheckError:
+def fail(
+    layer: keras.layers.Layer,
+    check: str,
+    problem: str,
+    fix: str,
+    expected: Any = None,
+    received: Any = None,
+) -> LayerCheckError:
     """Builds the error: what is wrong, expected vs received, how to fix it."""
     name = type(layer).__name__
     message = f"check_layer({name}): the `{check}` check failed. {problem}"
@@ -70,8 +76,11 @@ def _first_line(error: BaseException) -> str:
         re.sub(r"\x1b\[[0-9;]*m|\[[0-9;]*m", "", line).strip()
         for line in str(error).splitlines()
     ]
-    lines = [line for line in lines
-             if line and not line.startswith("Exception encountered when calling")]
+    lines = [
+        line
+        for line in lines
+        if line and not line.startswith("Exception encountered when calling")
+    ]
     text = lines[0][:300].rstrip(".") if lines else ""
     return f"{type(error).__name__}: {text}"
 
@@ -143,14 +152,16 @@ def all_close(a: Any, b: Any, rtol: float, atol: float) -> bool:
         return False
     for x, y in zip(flat_a, flat_b, strict=False):
         x, y = to_numpy(x).astype("float64"), to_numpy(y).astype("float64")
-        if x.shape != y.shape or not np.allclose(x, y, rtol=rtol, atol=atol,
-                                                 equal_nan=True):
+        if x.shape != y.shape or not np.allclose(
+            x, y, rtol=rtol, atol=atol, equal_nan=True
+        ):
             return False
     return True
 
 
-def make_data(shapes: list[tuple], dtype: str, batch_size: int,
-              rng: np.random.Generator) -> list[np.ndarray]:
+def make_data(
+    shapes: list[tuple], dtype: str, batch_size: int, rng: np.random.Generator
+) -> list[np.ndarray]:
     """Seeded sample data: normal floats, or integers in [0, 10)."""
     arrays = []
     for shape in shapes:

@@ -48,8 +48,9 @@ def _normalize_shapes(input_shape: Any) -> tuple[list[tuple], bool]:
             isinstance(s, (tuple, list)) and all(_is_axis(d) for d in s)
             for s in input_shape
         ):
-            return [tuple(None if d is None else int(d) for d in s)
-                    for s in input_shape], True
+            return [
+                tuple(None if d is None else int(d) for d in s) for s in input_shape
+            ], True
         problem = "every axis must be a positive int or None."
     elif isinstance(input_shape, (int, np.integer)) and not isinstance(
         input_shape, bool
@@ -69,8 +70,10 @@ def _validate(layer, batch_size, expect_training_difference, skip) -> set[str]:
         raise TypeError(
             f"`layer` must be a keras.layers.Layer instance. Received: layer={layer!r}"
         )
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or (
-        batch_size < 2
+    if (
+        not isinstance(batch_size, int)
+        or isinstance(batch_size, bool)
+        or (batch_size < 2)
     ):
         raise ValueError(
             f"`batch_size` must be an int >= 2. Received: batch_size={batch_size!r}"
@@ -169,10 +172,14 @@ def check_layer(
     shapes, multi_input = _normalize_shapes(input_shape)
     rng = np.random.default_rng(seed)
     ctx = Context(
-        layer=layer, shapes=shapes, multi_input=multi_input,
+        layer=layer,
+        shapes=shapes,
+        multi_input=multi_input,
         input_dtype=keras.backend.standardize_dtype(input_dtype),
         data=make_data(shapes, input_dtype, batch_size, rng),
-        rtol=rtol, atol=atol, rng=rng,
+        rtol=rtol,
+        atol=atol,
+        rng=rng,
     )
     report = LayerCheckReport(layer=type(layer).__name__)
 

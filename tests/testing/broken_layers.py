@@ -21,7 +21,8 @@ class Linear(keras.layers.Layer):
 
     def build(self, input_shape):
         self.kernel = self.add_weight(
-            shape=(input_shape[-1], self.units), initializer="glorot_uniform",
+            shape=(input_shape[-1], self.units),
+            initializer="glorot_uniform",
             name="kernel",
         )
 
@@ -116,8 +117,10 @@ class PassesMaskThroughPooling(keras.layers.Layer):
         self.supports_masking = True
 
     def call(self, inputs, mask=None):
-        weights = ops.ones(ops.shape(inputs)[:2]) if mask is None else ops.cast(
-            mask, inputs.dtype
+        weights = (
+            ops.ones(ops.shape(inputs)[:2])
+            if mask is None
+            else ops.cast(mask, inputs.dtype)
         )
         weights = ops.expand_dims(weights, -1)
         return ops.sum(inputs * weights, axis=1) / ops.sum(weights, axis=1)
@@ -145,8 +148,10 @@ class Float16Kernel(Linear):
 
     def build(self, input_shape):
         self.kernel = self.add_weight(
-            shape=(input_shape[-1], self.units), initializer="glorot_uniform",
-            dtype=self.compute_dtype, name="kernel",
+            shape=(input_shape[-1], self.units),
+            initializer="glorot_uniform",
+            dtype=self.compute_dtype,
+            name="kernel",
         )
 
 

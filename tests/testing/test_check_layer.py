@@ -34,8 +34,14 @@ def fails(layer, input_shape, check, *fragments, **kwargs):
 def test_dense_passes_every_check():
     report = check_layer(keras.layers.Dense(3), (4,))
     assert report.passed == [
-        "symbolic_call", "eager_call", "compute_output_shape", "training",
-        "compiled_step", "config", "dtype_policy", "saving",
+        "symbolic_call",
+        "eager_call",
+        "compute_output_shape",
+        "training",
+        "compiled_step",
+        "config",
+        "dtype_policy",
+        "saving",
     ]
     assert "masking" in report.skipped
     assert report.output_shapes == [(2, 3)]
@@ -53,10 +59,17 @@ def test_split_multi_output_passes():
 
 def test_loss_layer_subclass_passes():
     report = check_layer(L2Activity(weight=0.5), (3,), skip=["dtype_policy"])
-    assert {"compute_output_shape", "training", "compiled_step", "config",
-            "saving"} <= set(report.passed)
-    assert report.skipped == {"masking": report.skipped["masking"],
-                              "dtype_policy": "skipped by the caller"}
+    assert {
+        "compute_output_shape",
+        "training",
+        "compiled_step",
+        "config",
+        "saving",
+    } <= set(report.passed)
+    assert report.skipped == {
+        "masking": report.skipped["masking"],
+        "dtype_policy": "skipped by the caller",
+    }
 
 
 def test_function_noise_layer_passes_and_reports_training_difference():
@@ -64,8 +77,13 @@ def test_function_noise_layer_passes_and_reports_training_difference():
     report = check_layer(layer, (5,), expect_training_difference=True)
     assert report.training_changes_output is True
     assert report.passed == [
-        "symbolic_call", "eager_call", "training", "compiled_step", "config",
-        "dtype_policy", "saving",
+        "symbolic_call",
+        "eager_call",
+        "training",
+        "compiled_step",
+        "config",
+        "dtype_policy",
+        "saving",
     ]
     assert report.skipped["compute_output_shape"].startswith("the layer does not")
 
@@ -74,13 +92,19 @@ def test_helpers_noise_function_upcasts_float16_while_training():
     # tests/helpers.gaussian_noise adds float32 noise: fine in float32, but under
     # mixed_float16 its training output becomes float32. Everything else passes.
     layer = Function(helpers.gaussian_noise, seed=3)
-    report = check_layer(layer, (5,), skip=["dtype_policy"],
-                         expect_training_difference=True)
+    report = check_layer(
+        layer, (5,), skip=["dtype_policy"], expect_training_difference=True
+    )
     assert {"training", "compiled_step", "config", "saving"} <= set(report.passed)
     # float16 + float32: TensorFlow raises, JAX and PyTorch promote to float32.
-    message = fails(Function(helpers.gaussian_noise, seed=3), (5,), "dtype_policy",
-                    "mixed_float16, with training=True", "dtype=x.dtype",
-                    skip=("compiled_step", "saving"))
+    message = fails(
+        Function(helpers.gaussian_noise, seed=3),
+        (5,),
+        "dtype_policy",
+        "mixed_float16, with training=True",
+        "dtype=x.dtype",
+        skip=("compiled_step", "saving"),
+    )
     assert "Received: float32" in message or "InvalidArgumentError" in message
 
 
@@ -93,8 +117,11 @@ def test_multi_input_layer_passes():
 def test_layers_that_honour_masks_pass_the_masking_check():
     # One pooling layer that consumes the mask, Keras' own pooling, and a layer
     # applied per timestep that passes the mask on.
-    for layer in [broken.MaskedMean(), keras.layers.GlobalAveragePooling1D(),
-                  keras.layers.Dense(2)]:
+    for layer in [
+        broken.MaskedMean(),
+        keras.layers.GlobalAveragePooling1D(),
+        keras.layers.Dense(2),
+    ]:
         report = check_layer(layer, (4, 3), skip=ONLY_CONFIG + ("config",))
         assert "masking" in report.passed, type(layer).__name__
 
@@ -109,97 +136,180 @@ def test_every_check_can_be_skipped_but_the_calls():
 
 
 def test_config_missing_required_argument():
-    message = fails(broken.ConfigMissingUnits(3), (4,), "config",
-                    "get_config() does not include `units`",
-                    "return {**super().get_config(), 'units': self.units}",
-                    skip=ONLY_CONFIG)
+    message = fails(
+        broken.ConfigMissingUnits(3),
+        (4,),
+        "config",
+        "get_config() does not include `units`",
+        "return {**super().get_config(), 'units': self.units}",
+        skip=ONLY_CONFIG,
+    )
     assert "TypeError" in message
 
 
 def test_config_missing_argument_with_default():
-    fails(broken.ConfigMissingScale(3, scale=2.0), (4,), "config",
-          "get_config() does not include `scale`", "Expected: scale=2.0",
-          "Received: scale=1.0",
-          "return {**super().get_config(), 'scale': self.scale}",
-          skip=ONLY_CONFIG)
+    fails(
+        broken.ConfigMissingScale(3, scale=2.0),
+        (4,),
+        "config",
+        "get_config() does not include `scale`",
+        "Expected: scale=2.0",
+        "Received: scale=1.0",
+        "return {**super().get_config(), 'scale': self.scale}",
+        skip=ONLY_CONFIG,
+    )
 
 
 def test_config_not_serializable():
-    fails(broken.ConfigNotSerializable(3), (4,), "config",
-          "cannot be serialized", "set", skip=ONLY_CONFIG)
+    fails(
+        broken.ConfigNotSerializable(3),
+        (4,),
+        "config",
+        "cannot be serialized",
+        "set",
+        skip=ONLY_CONFIG,
+    )
 
 
 def test_state_outside_weights_changes_outputs_after_from_config():
-    fails(broken.ProjectionNotAWeight(3), (4,), "config",
-          "gives other outputs", "self.add_weight(", skip=ONLY_CONFIG)
+    fails(
+        broken.ProjectionNotAWeight(3),
+        (4,),
+        "config",
+        "gives other outputs",
+        "self.add_weight(",
+        skip=ONLY_CONFIG,
+    )
 
 
 def test_wrong_compute_output_shape():
-    fails(broken.WrongOutputShape(3), (4,), "compute_output_shape",
-          "compute_output_shape((2, 4)) does not match",
-          "Expected: (2, 3)", "Received: (2, 4)")
+    fails(
+        broken.WrongOutputShape(3),
+        (4,),
+        "compute_output_shape",
+        "compute_output_shape((2, 4)) does not match",
+        "Expected: (2, 3)",
+        "Received: (2, 4)",
+    )
 
 
 def test_wrong_symbolic_dtype():
-    fails(broken.WrongSymbolicDtype(), (4,), "symbolic_call",
-          "dtype int32 (eager)", "dtype float32 (symbolic)", "compute_output_spec")
+    fails(
+        broken.WrongSymbolicDtype(),
+        (4,),
+        "symbolic_call",
+        "dtype int32 (eager)",
+        "dtype float32 (symbolic)",
+        "compute_output_spec",
+    )
 
 
 def test_unregistered_layer_is_not_loadable():
-    fails(broken.Unregistered(3), (4,), "saving",
-          "Unregistered is not registered",
-          "@keras.saving.register_keras_serializable(package=",
-          skip=("compiled_step", "dtype_policy"))
+    fails(
+        broken.Unregistered(3),
+        (4,),
+        "saving",
+        "Unregistered is not registered",
+        "@keras.saving.register_keras_serializable(package=",
+        skip=("compiled_step", "dtype_policy"),
+    )
 
 
 def test_mask_ignored():
-    fails(broken.IgnoresMask(), (4, 3), "masking",
-          "the layer ignores the mask", "accept `mask=None` in call()",
-          skip=ONLY_CONFIG)
+    fails(
+        broken.IgnoresMask(),
+        (4, 3),
+        "masking",
+        "the layer ignores the mask",
+        "accept `mask=None` in call()",
+        skip=ONLY_CONFIG,
+    )
 
 
 def test_mask_passed_to_pooled_output():
-    fails(broken.PassesMaskThroughPooling(), (4, 3), "masking",
-          "does not fit output 0", "Expected: a mask of shape (2, 3)",
-          "Received: a mask of shape (2, 4) for an output of shape (2, 3)",
-          "return None", skip=ONLY_CONFIG)
+    fails(
+        broken.PassesMaskThroughPooling(),
+        (4, 3),
+        "masking",
+        "does not fit output 0",
+        "Expected: a mask of shape (2, 3)",
+        "Received: a mask of shape (2, 4) for an output of shape (2, 3)",
+        "return None",
+        skip=ONLY_CONFIG,
+    )
 
 
 def test_output_forced_to_float32():
-    fails(broken.ForcesFloat32(3), (4,), "dtype_policy",
-          "with training=False, output 0 is not float16", "Expected: float16",
-          "Received: float32",
-          "self.compute_dtype", skip=("compiled_step", "saving"))
+    fails(
+        broken.ForcesFloat32(3),
+        (4,),
+        "dtype_policy",
+        "with training=False, output 0 is not float16",
+        "Expected: float16",
+        "Received: float32",
+        "self.compute_dtype",
+        skip=("compiled_step", "saving"),
+    )
 
 
 def test_variable_created_in_compute_dtype():
-    fails(broken.Float16Kernel(3), (4,), "dtype_policy",
-          "kernel", "is not float32", "Received: float16",
-          "without a dtype", skip=("compiled_step", "saving"))
+    fails(
+        broken.Float16Kernel(3),
+        (4,),
+        "dtype_policy",
+        "kernel",
+        "is not float32",
+        "Received: float16",
+        "without a dtype",
+        skip=("compiled_step", "saving"),
+    )
 
 
 def test_unseeded_random_op_is_caught_on_every_backend():
-    fails(broken.UnseededNoise(), (4,), "training",
-          "random op without `seed=`", "JAX jit",
-          "keras.random.SeedGenerator(seed)")
+    fails(
+        broken.UnseededNoise(),
+        (4,),
+        "training",
+        "random op without `seed=`",
+        "JAX jit",
+        "keras.random.SeedGenerator(seed)",
+    )
 
 
 def test_noise_at_inference():
-    fails(broken.NoiseAtInference(seed=1), (4,), "training",
-          "Two calls with training=False", "only when training=True")
+    fails(
+        broken.NoiseAtInference(seed=1),
+        (4,),
+        "training",
+        "Two calls with training=False",
+        "only when training=True",
+    )
 
 
 def test_expect_training_difference_both_ways():
-    fails(keras.layers.Dense(2), (3,), "training",
-          "training=True equal those with training=False",
-          "Expected: outputs differ: True", "Received: outputs differ: False",
-          expect_training_difference=True)
-    fails(broken.TrainOnlyNoise(seed=2), (3,), "training",
-          "training=True differ from training=False",
-          "expect_training_difference=True",
-          expect_training_difference=False)
-    report = check_layer(broken.TrainOnlyNoise(seed=2), (3,), skip=ONLY_CONFIG,
-                         expect_training_difference=True)
+    fails(
+        keras.layers.Dense(2),
+        (3,),
+        "training",
+        "training=True equal those with training=False",
+        "Expected: outputs differ: True",
+        "Received: outputs differ: False",
+        expect_training_difference=True,
+    )
+    fails(
+        broken.TrainOnlyNoise(seed=2),
+        (3,),
+        "training",
+        "training=True differ from training=False",
+        "expect_training_difference=True",
+        expect_training_difference=False,
+    )
+    report = check_layer(
+        broken.TrainOnlyNoise(seed=2),
+        (3,),
+        skip=ONLY_CONFIG,
+        expect_training_difference=True,
+    )
     assert report.training_changes_output is True
 
 
@@ -208,18 +318,30 @@ def test_untraceable_call(backend):
     if backend == "torch":  # PyTorch runs the step eagerly: nothing to trace.
         assert "compiled_step" in check_layer(layer, (3,), skip=ONLY_CONFIG[1:]).passed
     else:
-        fails(layer, (3,), "compiled_step", "compiled training step",
-              "keep call() traceable", skip=ONLY_CONFIG[1:])
+        fails(
+            layer,
+            (3,),
+            "compiled_step",
+            "compiled training step",
+            "keep call() traceable",
+            skip=ONLY_CONFIG[1:],
+        )
 
 
 def test_call_that_fails_on_keras_input(backend):
     if backend == "torch":  # Keras traces the torch symbolic call with real tensors.
-        assert "symbolic_call" in check_layer(
-            broken.NumpyInCall(), (3,), skip=ONLY_CONFIG
-        ).passed
+        assert (
+            "symbolic_call"
+            in check_layer(broken.NumpyInCall(), (3,), skip=ONLY_CONFIG).passed
+        )
         return
-    fails(broken.NumpyInCall(), (3,), "symbolic_call",
-          "runs on data but fails on keras.Input", "use keras.ops only")
+    fails(
+        broken.NumpyInCall(),
+        (3,),
+        "symbolic_call",
+        "runs on data but fails on keras.Input",
+        "use keras.ops only",
+    )
 
 
 def test_check_does_not_change_weights():
