@@ -323,3 +323,28 @@ class Hyperparameter(LearningRateSchedule):
     def __repr__(self) -> str:
         source = self.initial if self.schedule is None else type(self.schedule).__name__
         return f"<Hyperparameter '{self.name}' value={source}>"
+
+
+def number_or_hyperparameter(
+    name: str, value: Any, low: float = 0.0, high: float = math.inf
+) -> float | Hyperparameter:
+    """Validates an argument that may be a number, a schedule or a Hyperparameter.
+
+    A schedule becomes a `Hyperparameter` named `name`; a number must lie in
+    `[low, high]`. Layers and losses use this for weights such as λ or ε.
+    """
+    if isinstance(value, Hyperparameter):
+        return value
+    if isinstance(value, LearningRateSchedule):
+        return Hyperparameter(value, name=name)
+    number = _check_number(name, value)
+    if not low <= number <= high:
+        raise ValueError(
+            f"`{name}` must be in [{low}, {high}]. Received: {name}={value}"
+        )
+    return number
+
+
+def current_value(value: float | Hyperparameter):
+    """The number to use now: `value.value` for a Hyperparameter."""
+    return value.value if isinstance(value, Hyperparameter) else value

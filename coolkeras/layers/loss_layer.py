@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import keras
 from keras import ops
 
 from coolkeras import _keras_internals
+from coolkeras.hyperparameter import current_value, number_or_hyperparameter
 
 __all__ = ["LossLayer"]
-
-
-def _check_weight(weight: float) -> float:
-    if isinstance(weight, bool) or not isinstance(weight, (int, float)):
-        raise TypeError(f"`weight` must be a number. Received: weight={weight!r}")
-    if not math.isfinite(weight) or weight < 0:
-        raise ValueError(
-            f"`weight` must be a finite number >= 0. Received: weight={weight}"
-        )
-    return float(weight)
 
 
 class _TermMean(keras.metrics.Metric):
@@ -67,7 +57,9 @@ class LossLayer(keras.layers.Layer):
     the exact mean.
 
     Args:
-        weight: non-negative factor applied to the term. Defaults to `1.0`.
+        weight: non-negative factor applied to the term: a number, a schedule
+            or a `coolkeras.Hyperparameter` (then call `coolkeras.attach(model)`
+            after compile). Defaults to `1.0`.
         output_index: which input to return: `None` returns the inputs unchanged,
             an integer returns `inputs[output_index]`, a list of integers returns
             those inputs as a list. Defaults to `None`.
@@ -93,7 +85,7 @@ class LossLayer(keras.layers.Layer):
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
-        self.weight = _check_weight(weight)
+        self.weight = number_or_hyperparameter("weight", weight)
         self.output_index = output_index
 
     def build(self, input_shape: Any) -> None:
@@ -121,7 +113,7 @@ class LossLayer(keras.layers.Layer):
 
     def call(self, inputs, training=None):
         term = ops.mean(self.compute_loss(inputs, training=training))
-        term = ops.cast(term, "float32") * self.weight
+        term = ops.cast(term, "float32") * current_value(self.weight)
         self.add_loss(term)
         self._term_total.assign_add(term)
         self._term_count.assign_add(1.0)
@@ -137,9 +129,15 @@ class LossLayer(keras.layers.Layer):
     def compute_output_shape(self, input_shape: Any) -> Any:
         return self._pass_through(input_shape)
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> LossLayer:
+        config = dict(config)
+        config["weight"] = keras.saving.deserialize_keras_object(config["weight"])
+        return cls(**config)
+
     def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
-            "weight": self.weight,
+            "weight": keras.saving.serialize_keras_object(self.weight),
             "output_index": self.output_index,
         }

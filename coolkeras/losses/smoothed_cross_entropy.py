@@ -7,22 +7,15 @@ from typing import Any
 import keras
 from keras import ops
 
-from coolkeras.hyperparameter import Hyperparameter, _check_number
+from coolkeras.hyperparameter import (
+    Hyperparameter,
+    current_value,
+    number_or_hyperparameter,
+)
 
 __all__ = ["SmoothedCrossEntropy"]
 
 LearningRateSchedule = keras.optimizers.schedules.LearningRateSchedule
-
-
-def _as_epsilon(epsilon: Any) -> float | Hyperparameter:
-    if isinstance(epsilon, Hyperparameter):
-        return epsilon
-    if isinstance(epsilon, LearningRateSchedule):
-        return Hyperparameter(epsilon, name="epsilon")
-    value = _check_number("epsilon", epsilon)
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"`epsilon` must be in [0, 1]. Received: epsilon={epsilon}")
-    return value
 
 
 @keras.saving.register_keras_serializable(package="coolkeras")
@@ -64,14 +57,9 @@ class SmoothedCrossEntropy(keras.losses.Loss):
         dtype: str | None = None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.epsilon = _as_epsilon(epsilon)
+        self.epsilon = number_or_hyperparameter("epsilon", epsilon, high=1.0)
         self.from_logits = from_logits
         self.sparse = sparse
-
-    def _epsilon_value(self):
-        if isinstance(self.epsilon, Hyperparameter):
-            return self.epsilon.value
-        return self.epsilon
 
     def call(self, y_true, y_pred):
         num_classes = y_pred.shape[-1]
@@ -81,7 +69,7 @@ class SmoothedCrossEntropy(keras.losses.Loss):
         if sparse:
             labels = ops.reshape(ops.cast(y_true, "int32"), ops.shape(y_pred)[:-1])
             y_true = ops.one_hot(labels, num_classes, dtype=y_pred.dtype)
-        epsilon = ops.cast(self._epsilon_value(), y_pred.dtype)
+        epsilon = ops.cast(current_value(self.epsilon), y_pred.dtype)
         target = (
             ops.cast(y_true, y_pred.dtype) * (1.0 - epsilon) + epsilon / num_classes
         )
@@ -95,12 +83,9 @@ class SmoothedCrossEntropy(keras.losses.Loss):
         return -ops.sum(target * log_probabilities, axis=-1)
 
     def get_config(self) -> dict[str, Any]:
-        epsilon = self.epsilon
-        if isinstance(epsilon, Hyperparameter):
-            epsilon = keras.saving.serialize_keras_object(epsilon)
         return {
             **super().get_config(),
-            "epsilon": epsilon,
+            "epsilon": keras.saving.serialize_keras_object(self.epsilon),
             "from_logits": self.from_logits,
             "sparse": self.sparse,
         }
@@ -108,6 +93,5 @@ class SmoothedCrossEntropy(keras.losses.Loss):
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> SmoothedCrossEntropy:
         config = dict(config)
-        if isinstance(config["epsilon"], dict):
-            config["epsilon"] = keras.saving.deserialize_keras_object(config["epsilon"])
+        config["epsilon"] = keras.saving.deserialize_keras_object(config["epsilon"])
         return cls(**config)

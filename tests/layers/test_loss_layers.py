@@ -115,3 +115,25 @@ def test_bad_weight_names_the_argument(bad):
 def test_non_numeric_weight_names_the_argument():
     with pytest.raises(TypeError, match="Received: weight='big'"):
         AddLoss(weight="big")
+
+
+def test_scheduled_weight_is_used_at_every_step(tmp_path):
+    import coolkeras
+
+    schedule = keras.optimizers.schedules.PolynomialDecay(1.0, 6, 0.1)
+    inputs = keras.Input((1,))
+    hidden = keras.layers.Dense(1, use_bias=False, kernel_initializer="ones")(inputs)
+    outputs = AddLoss(weight=schedule, output_index=1, name="penalty")(
+        [keras.ops.squeeze(hidden, -1), hidden]
+    )
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")
+    coolkeras.attach(model)
+    data = np.ones((8, 1), "float32")
+
+    logs = model.fit(data, data, batch_size=1, epochs=1, verbose=0).history
+
+    expected = np.mean([float(schedule(step)) for step in range(8)])
+    np.testing.assert_allclose(logs["penalty"][0], expected, rtol=1e-5)
+    reloaded = save_and_load(model, tmp_path)
+    assert reloaded.get_layer("penalty").weight.step == 8
