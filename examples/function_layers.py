@@ -22,7 +22,8 @@ def add_two(x):
 def gaussian_noise(x, stddev=0.1, training=False, seed=None):
     if not training:
         return x
-    return x + stddev * keras.random.normal(keras.ops.shape(x), seed=seed)
+    noise = keras.random.normal(keras.ops.shape(x), dtype=x.dtype, seed=seed)
+    return x + stddev * noise
 
 
 def build_model(stddev: float = 0.1) -> keras.Model:

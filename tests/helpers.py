@@ -16,7 +16,7 @@ def scale_and_shift(x, scale=3.0, shift=2.0):
 def gaussian_noise(x, stddev=0.5, training=False, seed=None):
     if not training:
         return x
-    return x + stddev * keras.random.normal(ops.shape(x), seed=seed)
+    return x + stddev * keras.random.normal(ops.shape(x), dtype=x.dtype, seed=seed)
 
 
 def save_and_load(model, tmp_path, name="model.keras"):

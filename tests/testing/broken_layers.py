@@ -229,6 +229,13 @@ class TrainOnlyNoise(keras.layers.Layer):
         return {**super().get_config(), "seed": self.seed}
 
 
+def float32_noise(x, stddev=0.5, training=False, seed=None):
+    """Train-only noise drawn in float32 whatever the input dtype (a defect)."""
+    if not training:
+        return x
+    return x + stddev * keras.random.normal(ops.shape(x), seed=seed)
+
+
 def noise_in_input_dtype(x, stddev=0.5, training=False, seed=None):
     """Correct train-only noise for `Function`: stays in the input's dtype."""
     if not training:

@@ -88,17 +88,17 @@ def test_function_noise_layer_passes_and_reports_training_difference():
     assert report.skipped["compute_output_shape"].startswith("the layer does not")
 
 
-def test_helpers_noise_function_upcasts_float16_while_training():
-    # tests/helpers.gaussian_noise adds float32 noise: fine in float32, but under
-    # mixed_float16 its training output becomes float32. Everything else passes.
-    layer = Function(helpers.gaussian_noise, seed=3)
+def test_float32_noise_upcasts_float16_while_training():
+    # Noise drawn in float32 is fine in float32, but under mixed_float16 the
+    # training output becomes float32. Everything else passes.
+    layer = Function(broken.float32_noise, seed=3)
     report = check_layer(
         layer, (5,), skip=["dtype_policy"], expect_training_difference=True
     )
     assert {"training", "compiled_step", "config", "saving"} <= set(report.passed)
     # float16 + float32: TensorFlow raises, JAX and PyTorch promote to float32.
     message = fails(
-        Function(helpers.gaussian_noise, seed=3),
+        Function(broken.float32_noise, seed=3),
         (5,),
         "dtype_policy",
         "mixed_float16, with training=True",
