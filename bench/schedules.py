@@ -23,9 +23,9 @@ import coolkeras  # noqa: E402
 from coolkeras import schedules  # noqa: E402
 from coolkeras.losses import SmoothedCrossEntropy  # noqa: E402
 
-BATCH, STEPS = 32, 160
+BATCH, STEPS, EPOCHS, WIDTH = 128, 320, 3, 256
 RNG = np.random.default_rng(0)
-X = RNG.normal(size=(BATCH * STEPS, 32)).astype("float32")
+X = RNG.normal(size=(BATCH * STEPS, 64)).astype("float32")
 Y = RNG.integers(0, 10, size=(BATCH * STEPS,))
 
 
@@ -40,9 +40,9 @@ def _variant(learning_rate, epsilon=0.1, callbacks=(), steps_per_execution=1):
     keras.utils.set_random_seed(0)
     model = keras.Sequential(
         [
-            keras.Input((32,)),
-            keras.layers.Dense(64, activation="relu"),
-            keras.layers.Dense(64, activation="relu"),
+            keras.Input((64,)),
+            keras.layers.Dense(WIDTH, activation="relu"),
+            keras.layers.Dense(WIDTH, activation="relu"),
             keras.layers.Dense(10),
         ]
     )
@@ -58,12 +58,12 @@ def _variant(learning_rate, epsilon=0.1, callbacks=(), steps_per_execution=1):
             X,
             Y,
             batch_size=BATCH,
-            epochs=1,
+            epochs=EPOCHS,
             verbose=0,
             shuffle=False,
             callbacks=list(callbacks),
         )
-        return STEPS
+        return STEPS * EPOCHS
 
     return run
 
@@ -93,7 +93,7 @@ def main() -> None:
                 steps_per_execution=steps_per_execution,
             ),
         }
-        results = _timing.compare(variants, baseline="(a) constant", repeats=5)
+        results = _timing.compare(variants, baseline="(a) constant", repeats=7)
         _timing.report(f"{backend} spe={steps_per_execution}", results)
 
 

@@ -31,37 +31,39 @@ def _check_step(step: Any) -> int:
 
 
 class _State:
-    """The four numbers behind a hyperparameter, held in variables.
+    """The numbers behind a hyperparameter, held in two variables.
 
-    They start as free-standing variables; `attach` re-creates them inside the
-    model (or the optimizer, for a learning rate), which is what makes JAX thread
-    them through the train step and `save_weights`/`BackupAndRestore` keep them.
+    `step` counts training batches; `settings` packs `[scale, assigned value,
+    is assigned]` into one vector, because on JAX every variable of the train
+    step's state costs dispatch time at each step. They start free-standing;
+    `attach` re-creates them inside the model (or the optimizer, for a learning
+    rate), which is what makes JAX thread them through the train step and
+    `save_weights`/`BackupAndRestore` keep them.
     """
 
-    NAMES = ("step", "scale", "assigned", "is_assigned")
+    NAMES = ("step", "settings")
 
     def __init__(self, scale: float, assigned: float | None, step: int):
         self.step = keras.Variable(step, dtype="int32", trainable=False, name="step")
-        self.scale = keras.Variable(
-            scale, dtype="float32", trainable=False, name="scale"
-        )
-        self.assigned = keras.Variable(
-            0.0 if assigned is None else assigned,
+        self.settings = keras.Variable(
+            [scale, 0.0 if assigned is None else assigned, float(assigned is not None)],
             dtype="float32",
             trainable=False,
-            name="assigned",
-        )
-        self.is_assigned = keras.Variable(
-            0.0 if assigned is None else 1.0,
-            dtype="float32",
-            trainable=False,
-            name="is_assigned",
+            name="settings",
         )
 
     def values(self) -> dict[str, Any]:
         return {
             name: keras.ops.convert_to_numpy(getattr(self, name)) for name in self.NAMES
         }
+
+    def read(self) -> tuple[float, float, bool]:
+        """`(scale, assigned, is_assigned)` as Python values (eager)."""
+        scale, assigned, is_assigned = self.values()["settings"].tolist()
+        return scale, assigned, is_assigned > 0.5
+
+    def write(self, scale: float, assigned: float, is_assigned: bool) -> None:
+        self.settings.assign([scale, assigned, float(is_assigned)])
 
     def rebind(self, make_variable) -> None:
         for name, value in self.values().items():
@@ -76,7 +78,7 @@ class _StateHolder(keras.layers.Layer):
 
         def make_variable(name, value):
             return self.add_weight(
-                shape=(),
+                shape=getattr(state, name).shape,
                 dtype=getattr(state, name).dtype,
                 trainable=False,
                 initializer=keras.initializers.Constant(value),
@@ -174,12 +176,13 @@ class Hyperparameter(LearningRateSchedule):
     def _value_at(self, step):
         state = self._state
         update = ops.floor_divide(ops.cast(step, "int32"), self._updates_per_step)
+        settings = state.settings.value
         base = ops.where(
-            state.is_assigned.value > 0.5,
-            state.assigned.value,
+            settings[2] > 0.5,
+            settings[1],
             self._base_value(update),
         )
-        return base * state.scale.value
+        return base * settings[0]
 
     def _check_attached(self) -> None:
         if self._owner is None and not _keras_internals.in_symbolic_build():
@@ -205,7 +208,7 @@ class Hyperparameter(LearningRateSchedule):
         follows its schedule; only where its state would be frozen (inside a JAX
         train step) is `attach` required.
         """
-        if _keras_internals.is_unmapped_in_stateless_scope(self._state.scale):
+        if _keras_internals.is_unmapped_in_stateless_scope(self._state.settings):
             self._check_attached()
         return self._value_at(step)
 
@@ -232,8 +235,8 @@ class Hyperparameter(LearningRateSchedule):
         """Uses the constant `value` (times the scale) from the next step on."""
         value = _check_number("value", value)
         _keras_internals.sync_training_state(self._owner)
-        self._state.assigned.assign(value)
-        self._state.is_assigned.assign(1.0)
+        scale, _, _ = self._state.read()
+        self._state.write(scale, value, True)
 
     def scale(self, factor: float) -> None:
         """Multiplies the value by `factor` from the next step on."""
@@ -241,13 +244,13 @@ class Hyperparameter(LearningRateSchedule):
         if factor <= 0:
             raise ValueError(f"`factor` must be > 0. Received: factor={factor}")
         _keras_internals.sync_training_state(self._owner)
-        self._state.scale.assign(self._state.scale * factor)
+        scale, assigned, is_assigned = self._state.read()
+        self._state.write(scale * factor, assigned, is_assigned)
 
     def reset(self) -> None:
         """Drops any assigned value and scale: the schedule alone again."""
         _keras_internals.sync_training_state(self._owner)
-        self._state.scale.assign(1.0)
-        self._state.is_assigned.assign(0.0)
+        self._state.write(1.0, 0.0, False)
 
     # -- ownership (used by coolkeras.attach) ------------------------------------
 
@@ -266,7 +269,7 @@ class Hyperparameter(LearningRateSchedule):
 
         def make_variable(name, value):
             return optimizer.add_variable(
-                shape=(),
+                shape=getattr(self._state, name).shape,
                 dtype=getattr(self._state, name).dtype,
                 initializer=keras.initializers.Constant(value),
                 name=f"{self.name}_{name}",
@@ -300,16 +303,14 @@ class Hyperparameter(LearningRateSchedule):
 
     def get_config(self) -> dict[str, Any]:
         _keras_internals.sync_training_state(self._owner)
-        state = self._state.values()
+        scale, assigned, is_assigned = self._state.read()
         return {
             "value": self.initial
             if self.schedule is None
             else keras.saving.serialize_keras_object(self.schedule),
             "name": self.name,
-            "scale": float(state["scale"]),
-            "assigned": float(state["assigned"])
-            if state["is_assigned"] > 0.5
-            else None,
+            "scale": scale,
+            "assigned": assigned if is_assigned else None,
             "step": int(ops.convert_to_numpy(self._batch_counter())),
         }
 
