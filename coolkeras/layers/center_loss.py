@@ -11,6 +11,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from coolkeras.hyperparameter import current_value, number_or_hyperparameter
+
 __all__ = ["CenterLoss", "CenterLossMetric", "CenterLossObjective"]
 
 _UPDATES = ("gradient", "paper")
@@ -20,16 +22,6 @@ _UPDATES = ("gradient", "paper")
 # binds to the layer of the model just loaded. (Keras' object sharing cannot do
 # it: the model config is copied before the compile config is serialized.)
 _LATEST_BY_NAME: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
-
-
-def _check_weight(weight: float) -> float:
-    if isinstance(weight, bool) or not isinstance(weight, (int, float)):
-        raise TypeError(f"`weight` must be a number. Received: weight={weight!r}")
-    if not math.isfinite(weight) or weight < 0:
-        raise ValueError(
-            f"`weight` must be a finite number >= 0. Received: weight={weight}"
-        )
-    return float(weight)
 
 
 def _check_alpha(alpha: float) -> float:
@@ -76,7 +68,9 @@ class CenterLoss(keras.layers.Layer):
     `safe_mode=True`; a loaded training model's loss updates the loaded layer.
 
     Args:
-        weight: λ, the non-negative weight of the center term. Defaults to `0.5`.
+        weight: λ, the non-negative weight of the center term: a number, a
+            schedule or a `coolkeras.Hyperparameter` (then call
+            `coolkeras.attach(model)` after compile). Defaults to `0.5`.
         update: `"gradient"` or `"paper"`. Defaults to `"gradient"`.
         alpha: the paper rule's center learning rate, in (0, 1]; unused by
             `update="gradient"`. Defaults to `0.5`.
@@ -133,7 +127,7 @@ class CenterLoss(keras.layers.Layer):
             raise ValueError(
                 f"`update` must be one of {_UPDATES}. Received: update={update!r}"
             )
-        self.weight = _check_weight(weight)
+        self.weight = number_or_hyperparameter("weight", weight)
         self.update = update
         self.alpha = _check_alpha(alpha)
         self.centers_initializer = keras.initializers.get(centers_initializer)
@@ -143,7 +137,7 @@ class CenterLoss(keras.layers.Layer):
 
     def _lambda_value(self):
         """λ as used at this step (the one place that reads `weight`)."""
-        return self.weight
+        return current_value(self.weight)
 
     def build(self, input_shape: Any) -> None:
         if (
@@ -225,13 +219,19 @@ class CenterLoss(keras.layers.Layer):
     def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
-            "weight": self.weight,
+            "weight": keras.saving.serialize_keras_object(self.weight),
             "update": self.update,
             "alpha": self.alpha,
             "centers_initializer": keras.initializers.serialize(
                 self.centers_initializer
             ),
         }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> CenterLoss:
+        config = dict(config)
+        config["weight"] = keras.saving.deserialize_keras_object(config["weight"])
+        return cls(**config)
 
 
 def _class_indices(y_true, num_classes: int):

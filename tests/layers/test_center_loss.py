@@ -271,3 +271,38 @@ def test_layer_config_round_trips():
     layer = CenterLoss(weight=0.25, update="paper", alpha=0.9, name="c")
     clone = CenterLoss.from_config(layer.get_config())
     assert clone.get_config() == layer.get_config()
+
+
+def _frozen_center_term(weight):
+    """Epoch-mean center term of a model that does not learn (learning rate 0)."""
+    import coolkeras
+
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((4,))
+    features = keras.layers.Dense(2)(inputs)
+    logits = keras.layers.Dense(3)(features)
+    center = CenterLoss(
+        weight=weight, update="gradient", centers_initializer="ones", name="center"
+    )
+    model = keras.Model(inputs, center([logits, features]))
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss=center.loss())
+    coolkeras.attach(model)
+    x = np.random.default_rng(0).normal(size=(8, 4)).astype("float32")
+    y = np.arange(8) % 3
+    history = model.fit(x, y, batch_size=1, epochs=1, verbose=0, shuffle=False)
+    return history.history["center"][0], model
+
+
+def test_scheduled_weight_is_used_at_every_step(tmp_path):
+    schedule = keras.optimizers.schedules.PolynomialDecay(1.0, 8, 0.2)
+    constant, _ = _frozen_center_term(1.0)
+    scheduled, model = _frozen_center_term(schedule)
+    # One sample per step, nothing learns: step t adds λ(t)·½‖f_t − c‖², c = 1.
+    x = np.random.default_rng(0).normal(size=(8, 4)).astype("float32")
+    features = model.predict(x, verbose=0)[:, 3:]
+    per_step = 0.5 * np.sum((features - 1.0) ** 2, axis=1)
+    lambdas = np.array([float(schedule(step)) for step in range(8)])
+    np.testing.assert_allclose(scheduled, np.mean(lambdas * per_step), rtol=1e-5)
+    np.testing.assert_allclose(constant, np.mean(per_step), rtol=1e-5)
+    reloaded = save_and_load(model, tmp_path)
+    assert reloaded.get_layer("center").weight.step == 8
