@@ -2,8 +2,17 @@
 
 from coolkeras.layers.add_loss import AddLoss
 from coolkeras.layers.center_loss import CenterLoss
+from coolkeras.layers.center_loss_objective import CenterLossMetric, CenterLossObjective
 from coolkeras.layers.function import Function
 from coolkeras.layers.loss_layer import LossLayer
 from coolkeras.layers.split import Split
 
-__all__ = ["AddLoss", "CenterLoss", "Function", "LossLayer", "Split"]
+__all__ = [
+    "AddLoss",
+    "CenterLoss",
+    "CenterLossMetric",
+    "CenterLossObjective",
+    "Function",
+    "LossLayer",
+    "Split",
+]

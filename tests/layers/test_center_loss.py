@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from coolkeras.layers import CenterLoss
-from coolkeras.layers.center_loss import CenterLossObjective
+from coolkeras.layers.center_loss_objective import CenterLossObjective
 from tests.helpers import save_and_load, to_numpy
 
 LEARNING_RATE = 0.1
