@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import coolkeras
+from coolkeras import schedules
 from coolkeras.losses import SmoothedCrossEntropy
 from tests.helpers import save_and_load, to_numpy
 
@@ -48,10 +49,9 @@ def test_epsilon_zero_is_keras_cross_entropy():
 def _compiled_model(epsilon):
     inputs = keras.Input((4,))
     model = keras.Model(inputs, keras.layers.Dense(3)(inputs))
+    learning_rate = schedules.Warmup(schedules.PiecewiseLinear({0: 0.1, 8: 0.01}), 2)
     model.compile(
-        optimizer=keras.optimizers.SGD(
-            keras.optimizers.schedules.PolynomialDecay(0.1, 8)
-        ),
+        optimizer=keras.optimizers.SGD(learning_rate),
         loss=SmoothedCrossEntropy(epsilon, from_logits=True),
     )
     coolkeras.attach(model)
@@ -59,7 +59,7 @@ def _compiled_model(epsilon):
 
 
 def test_scheduled_epsilon_round_trips_with_its_state(tmp_path):
-    schedule = keras.optimizers.schedules.PolynomialDecay(0.3, 8, 0.01)
+    schedule = schedules.Cosine(0.3, 0.01, steps=8)
     model = _compiled_model(schedule)
     x = np.random.default_rng(0).normal(size=(16, 4)).astype("float32")
     y = np.arange(16) % 3
@@ -78,6 +78,9 @@ def test_scheduled_epsilon_round_trips_with_its_state(tmp_path):
         reloaded.evaluate(x, y, verbose=0), model.evaluate(x, y, verbose=0), rtol=1e-6
     )
     assert int(to_numpy(reloaded.optimizer.iterations)) == 4
+    assert float(reloaded.optimizer.learning_rate) == pytest.approx(
+        float(model.optimizer.learning_rate)
+    )
 
 
 @pytest.mark.parametrize("bad", [-0.1, 1.5, float("nan")])
