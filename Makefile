@@ -7,7 +7,7 @@ CONSTRAINTS := constraints-dev.txt
 BACKENDS := jax tensorflow torch
 DEMO_BACKEND ?= $(or $(KERAS_BACKEND),jax)
 
-.PHONY: demo test test-jax test-tensorflow test-torch lint bench clean
+.PHONY: demo test test-jax test-tensorflow test-torch lint bench docs dist dist-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ $(VENV)/.demo-$(DEMO_BACKEND): pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 
 $(VENV)/.test: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e ".[dev,jax,tensorflow,torch]"
+	touch $@
+
+$(VENV)/.docs: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e ".[docs]"
 	touch $@
 
 demo: $(VENV)/.demo-$(DEMO_BACKEND)
@@ -47,6 +51,31 @@ bench: $(VENV)/.test
 	@for script in bench/*.py; do \
 	  echo "=== $$script"; KERAS_BACKEND=$${KERAS_BACKEND:-jax} $(BIN)/python $$script || exit 1; \
 	done
+
+# The docs site (mkdocs.yml, docs/) into site/; any warning fails the build.
+docs: $(VENV)/.docs
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# Release checks, not part of `make test`: build sdist + wheel into dist/ and
+# check their metadata; then install the wheel into a clean temporary venv and
+# run the demo from outside the repository, so the source tree is not imported.
+dist: $(VENV)/.test
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
+
+dist-check: dist
+	@set -e; version=$$(sed -n 's/^__version__ = "\(.*\)"/\1/p' coolkeras/__init__.py); \
+	wheel="$(CURDIR)/dist/coolkeras-$$version-py3-none-any.whl"; \
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	echo "=== clean venv in $$tmp, installing $$wheel[jax,demo]"; \
+	$(PYTHON) -m venv "$$tmp/venv"; \
+	"$$tmp/venv/bin/pip" install --quiet --upgrade pip; \
+	"$$tmp/venv/bin/pip" install --quiet -c "$(CURDIR)/$(CONSTRAINTS)" "$$wheel[jax,demo]"; \
+	cd "$$tmp"; \
+	"$$tmp/venv/bin/python" -c "import coolkeras; print('imported', coolkeras.__version__, 'from', coolkeras.__file__)"; \
+	KERAS_BACKEND=jax "$$tmp/venv/bin/coolkeras" demo --epochs 1 --output "$$tmp/demo"; \
+	ls "$$tmp/demo"; echo "=== dist-check passed: coolkeras $$version wheel installs and runs the demo"
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
