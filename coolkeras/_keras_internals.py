@@ -135,3 +135,25 @@ def set_tracked_attribute(layer: keras.layers.Layer, name: str, value) -> None:
     finally:
         if locked:
             tracker.lock()
+
+
+def sum_over_replicas(values: list) -> list:
+    """Sums each tensor of `values` over the replicas of a `tf.distribute` step.
+
+    Under `tf.distribute.MirroredStrategy`, Keras runs the train step once per
+    replica on its slice of the global batch, and a non-trainable variable
+    (Keras creates them with `aggregation="none"`) assigned there is updated
+    per replica: the copies silently diverge. A layer that updates state from
+    batch statistics must first sum them over the replicas, so that every
+    replica assigns the same global-batch value. Elsewhere (no strategy, JAX
+    `keras.distribution`, which traces one global computation, and PyTorch)
+    the values are returned unchanged.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return list(values)
+    import tensorflow as tf
+
+    if not tf.distribute.has_strategy() or tf.distribute.in_cross_replica_context():
+        return list(values)
+    context = tf.distribute.get_replica_context()
+    return list(context.all_reduce(tf.distribute.ReduceOp.SUM, list(values)))

@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+import pytest
 
 from coolkeras import _keras_internals as internals
 
@@ -102,3 +103,39 @@ def test_tracked_attribute_on_a_built_layer():
     internals.set_tracked_attribute(layer, "extra", extra)
     assert any(v is extra for v in layer.non_trainable_variables)
     assert layer._tracker.locked  # locked again afterwards
+
+
+def test_sum_over_replicas_is_identity_without_a_strategy():
+    values = [keras.ops.ones((2,)), keras.ops.full((1, 2), 3.0)]
+    summed = internals.sum_over_replicas(values)
+    for before, after in zip(values, summed, strict=True):
+        np.testing.assert_array_equal(
+            keras.ops.convert_to_numpy(after), keras.ops.convert_to_numpy(before)
+        )
+
+
+def test_sum_over_replicas_all_reduces_in_a_tf_replica_context():
+    # Two replicas need devices configured before TensorFlow starts: the
+    # distributed scenario (tests/distributed/test_tf_mirrored.py) runs that in
+    # a subprocess. Here, one replica: the all-reduce path runs and keeps values.
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("tf.distribute replica contexts exist only on TensorFlow")
+    import tensorflow as tf
+
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+
+    @tf.function
+    def step():
+        def replica_fn():
+            context = tf.distribute.get_replica_context()
+            (summed,) = internals.sum_over_replicas([tf.constant([1.0, 2.0])])
+            return summed, context.num_replicas_in_sync
+
+        return strategy.run(replica_fn)
+
+    summed, replicas = step()
+    assert int(replicas) == 1
+    np.testing.assert_array_equal(summed.numpy(), [1.0, 2.0])
+    with strategy.scope():  # cross-replica context: unchanged
+        (value,) = internals.sum_over_replicas([tf.constant(4.0)])
+    assert float(value) == 4.0

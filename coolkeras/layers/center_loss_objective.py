@@ -8,6 +8,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from coolkeras import _keras_internals
 from coolkeras.layers.center_loss import _LATEST_BY_NAME, CenterLoss
 
 __all__ = ["CenterLossMetric", "CenterLossObjective"]
@@ -112,8 +113,14 @@ class CenterLossObjective(keras.losses.Loss):
         return self._classification(y_true, head)
 
     def _paper_update(self, membership, features, centers):
-        counts = ops.sum(membership, axis=0)[:, None]
-        sums = ops.matmul(ops.transpose(membership), features)
+        # Global-batch statistics: under tf.distribute each replica sees a slice
+        # of the batch and would otherwise move its own copy of the centers.
+        counts, sums = _keras_internals.sum_over_replicas(
+            [
+                ops.sum(membership, axis=0)[:, None],
+                ops.matmul(ops.transpose(membership), features),
+            ]
+        )
         delta = (counts * centers - sums) / (1.0 + counts)
         self.layer.centers.assign(
             ops.cast(centers - self.layer.alpha * delta, self.layer.centers.dtype)
