@@ -72,9 +72,9 @@ dist-check: dist
 	$(PYTHON) -m venv "$$tmp/venv"; \
 	"$$tmp/venv/bin/pip" install --quiet --upgrade pip; \
 	"$$tmp/venv/bin/pip" install --quiet -c "$(CURDIR)/$(CONSTRAINTS)" "$$wheel[jax,demo]"; \
-	cd "$$tmp"; \
+	cd "$$tmp"; export KERAS_BACKEND=jax; \
 	"$$tmp/venv/bin/python" -c "import coolkeras; print('imported', coolkeras.__version__, 'from', coolkeras.__file__)"; \
-	KERAS_BACKEND=jax "$$tmp/venv/bin/coolkeras" demo --epochs 1 --output "$$tmp/demo"; \
+	"$$tmp/venv/bin/coolkeras" demo --epochs 1 --output "$$tmp/demo"; \
 	ls "$$tmp/demo"; echo "=== dist-check passed: coolkeras $$version wheel installs and runs the demo"
 
 clean:
