@@ -19,7 +19,7 @@ def _parser() -> argparse.ArgumentParser:
         "rule) classifiers with 2-D features and writes features.png, curves.png, "
         "metrics.json and the kept models into the output folder.",
     )
-    demo.add_argument("--epochs", type=int, default=30, help="epochs per model")
+    demo.add_argument("--epochs", type=int, default=60, help="epochs per model")
     demo.add_argument(
         "--lambda",
         dest="weight",

@@ -27,7 +27,7 @@ VARIANTS = ("softmax", "center-gradient", "center-paper")
 
 @dataclass
 class Settings:
-    epochs: int = 30
+    epochs: int = 60
     weight: float = 1.0  # λ
     alpha: float = 0.5
     data: str = "digits"
