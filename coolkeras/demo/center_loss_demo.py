@@ -64,10 +64,10 @@ def _build(variant: str, data: Dataset, settings: Settings) -> Models:
         train = keras.Model(inputs, center([logits, features]))
         loss, metrics = center.loss(), [center.metric()]
     steps_per_epoch = -(-len(data.x_train) // settings.batch_size)
-    total = settings.epochs * steps_per_epoch
-    warmup = max(1, total // 10)
+    warmup = max(1, settings.epochs * steps_per_epoch // 10)
+    after = settings.epochs * steps_per_epoch - warmup  # Warmup shifts what follows
     learning_rate = schedules.Warmup(
-        schedules.PiecewiseLinear({0: 3e-3, (total - warmup) // 2: 3e-3, total: 3e-4}),
+        schedules.PiecewiseLinear({0: 3e-3, after // 2: 3e-3, max(after, 1): 3e-4}),
         steps=warmup,
     )
     train.compile(
