@@ -49,6 +49,7 @@ class _State:
             [scale, 0.0 if assigned is None else assigned, float(assigned is not None)],
             dtype="float32",
             trainable=False,
+            autocast=False,
             name="settings",
         )
 
@@ -82,6 +83,7 @@ class _StateHolder(keras.layers.Layer):
                 dtype=getattr(state, name).dtype,
                 trainable=False,
                 initializer=keras.initializers.Constant(value),
+                autocast=False,  # full precision when read in a mixed layer
                 name=name,
             )
 

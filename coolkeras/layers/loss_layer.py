@@ -89,11 +89,15 @@ class LossLayer(keras.layers.Layer):
         self.output_index = output_index
 
     def build(self, input_shape: Any) -> None:
+        # autocast=False: float32 sums under mixed precision. On PyTorch, Keras
+        # 3.15 assigns into the autocast (float16) copy of an autocast variable
+        # inside `call`, so the sums would silently stay at zero.
         self._term_total = self.add_weight(
             shape=(),
             initializer="zeros",
             dtype="float32",
             trainable=False,
+            autocast=False,
             name="term_total",
         )
         self._term_count = self.add_weight(
@@ -101,6 +105,7 @@ class LossLayer(keras.layers.Layer):
             initializer="zeros",
             dtype="float32",
             trainable=False,
+            autocast=False,
             name="term_count",
         )
         self.term_tracker = _TermMean(self._term_total, self._term_count, self.name)
