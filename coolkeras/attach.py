@@ -107,8 +107,8 @@ def _count_training_steps(model: keras.Model, counted: list[Hyperparameter]) -> 
     JAX the model-owned variables assigned there are carried out of the step.
     """
     wrapped = getattr(model, "_coolkeras_counted", None)
-    if wrapped is not None:
-        wrapped[:] = counted
+    if wrapped is not None:  # attached before: count the earlier ones too
+        wrapped.extend(hp for hp in counted if all(hp is not old for old in wrapped))
         return
     original = model.compute_loss
 

@@ -290,3 +290,18 @@ def test_sequential_model_owns_its_hyperparameters(tmp_path):
     model.load_weights(path)
     assert eps.step == 2 * STEPS
     assert float(eps) == pytest.approx(float(EPS_SCHEDULE(2 * STEPS)))
+
+
+def test_a_second_attach_keeps_counting_the_first_hyperparameters():
+    first = Hyperparameter(EPS_SCHEDULE, name="first")
+    second = Hyperparameter(EPS_SCHEDULE, name="second")
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(
+        optimizer="sgd",
+        loss=lambda y, p: (first.value + second.value) * ops.mean((y - p) ** 2),
+    )
+    coolkeras.attach(model, first)
+    coolkeras.attach(model, second)
+    data = np.zeros((4, 1), "float32")
+    model.fit(data, data, batch_size=1, verbose=0)
+    assert (first.step, second.step) == (4, 4)
