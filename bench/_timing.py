@@ -1,38 +1,64 @@
-"""Shared benchmark method: interleaved repetitions, median pair ratios, A/A control."""
+"""Shared benchmark method: adjacent A/B pairs, median ratio, A/A control.
+
+Each variant is timed right next to the baseline (A B, then B A on the next
+repetition, so neither always goes first), after one warm-up run each; the
+ratio of a pair is variant speed ÷ baseline speed. An A/A pair of the baseline
+against itself is the control: a ratio is only meaningful to the precision that
+the control's interquartile range shows. Python's garbage collector is paused
+while a run is timed.
+"""
 
 from __future__ import annotations
 
+import gc
 import statistics
 import time
 from collections.abc import Callable
 
 
 def steps_per_second(run: Callable[[], int]) -> float:
-    start = time.perf_counter()
-    steps = run()
-    return steps / (time.perf_counter() - start)
+    gc.collect()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        steps = run()
+        return steps / (time.perf_counter() - start)
+    finally:
+        gc.enable()
+
+
+def _pair_ratio(variant: Callable[[], int], baseline: Callable[[], int], flip: bool):
+    if flip:
+        speed = steps_per_second(variant)
+        return speed / steps_per_second(baseline)
+    base = steps_per_second(baseline)
+    return steps_per_second(variant) / base
 
 
 def compare(
     variants: dict[str, Callable[[], int]], baseline: str, repeats: int = 5
 ) -> dict:
-    """Runs every variant `repeats` times, interleaved, after one warm-up each.
+    """Median over `repeats` adjacent pairs of (variant ÷ baseline) steps/s.
 
-    Returns, per variant, the median over repetitions of (variant / baseline) in
-    steps per second, where both were measured in the same repetition. The
-    baseline is also run twice per repetition to give an A/A control ratio.
+    Also returns the A/A control's median and its interquartile range.
     """
     for run in variants.values():
         run()  # warm-up: tracing and compilation are not measured
-    ratios: dict[str, list[float]] = {name: [] for name in variants}
-    ratios["control (A/A)"] = []
-    for _ in range(repeats):
-        base = steps_per_second(variants[baseline])
-        for name, run in variants.items():
-            ratios[name].append(steps_per_second(run) / base)
-        ratios["control (A/A)"].append(steps_per_second(variants[baseline]) / base)
+    base = variants[baseline]
+    ratios: dict[str, list[float]] = {
+        name: [] for name in variants if name != baseline
+    }
+    control: list[float] = []
+    for repeat in range(repeats):
+        flip = bool(repeat % 2)
+        control.append(_pair_ratio(base, base, flip))
+        for name in ratios:
+            ratios[name].append(_pair_ratio(variants[name], base, flip))
+    quartiles = statistics.quantiles(control, n=4)
     return {name: statistics.median(values) for name, values in ratios.items()} | {
-        "control spread": max(ratios["control (A/A)"]) - min(ratios["control (A/A)"])
+        "control (A/A)": statistics.median(control),
+        "control IQR low": quartiles[0],
+        "control IQR high": quartiles[2],
     }
 
 
