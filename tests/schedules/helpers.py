@@ -12,6 +12,11 @@ LARGE_STEPS = [29_999_999, 30_000_000, 30_000_001]
 TRAIN_STEPS = 12
 
 
+def linear(start, end, steps):
+    """Reference of a linear ramp from `start` to `end` over `steps`, then flat."""
+    return lambda t: start + (end - start) * min(t, steps) / steps
+
+
 def assert_values(schedule, reference, steps, rtol=1e-6, atol=0.0):
     """`schedule` equals the float64 `reference` at every step, however called."""
     steps = list(steps)
@@ -81,8 +86,15 @@ def train_with_schedule(schedule, steps=TRAIN_STEPS):
     )
     recorder = _RecordKernel()
     x = np.ones((steps, 1), "float32")
-    model.fit(x, np.zeros((steps, 1), "float32"), batch_size=1, epochs=1,
-              shuffle=False, verbose=0, callbacks=[recorder])
+    model.fit(
+        x,
+        np.zeros((steps, 1), "float32"),
+        batch_size=1,
+        epochs=1,
+        shuffle=False,
+        verbose=0,
+        callbacks=[recorder],
+    )
     kernels = np.array([0.0] + recorder.kernels)
     return model, -np.diff(kernels)
 

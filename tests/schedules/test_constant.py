@@ -24,8 +24,13 @@ def test_config_round_trip():
 
 @pytest.mark.parametrize(
     "value, error",
-    [(float("nan"), ValueError), (float("inf"), ValueError), ("0.1", TypeError),
-     (True, TypeError), (Linear(0.0, 1.0, 3), TypeError)],
+    [
+        (float("nan"), ValueError),
+        (float("inf"), ValueError),
+        ("0.1", TypeError),
+        (True, TypeError),
+        (Linear(0.0, 1.0, 3), TypeError),
+    ],
 )
 def test_bad_value_is_refused(value, error):
     with pytest.raises(error, match="Received: value="):

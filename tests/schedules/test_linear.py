@@ -6,11 +6,8 @@ from tests.schedules.helpers import (
     assert_config_round_trip,
     assert_in_training,
     assert_values,
+    linear,
 )
-
-
-def linear(start, end, steps):
-    return lambda t: start + (end - start) * min(t, steps) / steps
 
 
 def test_values_at_every_step():

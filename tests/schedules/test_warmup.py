@@ -6,11 +6,8 @@ from tests.schedules.helpers import (
     assert_config_round_trip,
     assert_in_training,
     assert_values,
+    linear,
 )
-
-
-def linear(start, end, steps):
-    return lambda t: start + (end - start) * min(t, steps) / steps
 
 
 def warmup(inner, steps, start=0.0):
@@ -45,8 +42,11 @@ def test_zero_steps_is_no_warmup():
 
 def test_large_steps_stay_exact():
     long = Warmup(Linear(1.0, 0.0, 10), steps=30_000_000, start=0.5)
-    assert_values(long, warmup(linear(1.0, 0.0, 10), 30_000_000, 0.5),
-                  [0, 1] + LARGE_STEPS + [30_000_005])
+    assert_values(
+        long,
+        warmup(linear(1.0, 0.0, 10), 30_000_000, 0.5),
+        [0, 1] + LARGE_STEPS + [30_000_005],
+    )
 
 
 def test_used_in_training_and_reloaded(tmp_path):
@@ -63,13 +63,22 @@ def test_config_round_trip():
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        (dict(schedule=1e-3, steps=10), TypeError,
-         r"Constant\(0.001\).*Received: schedule=0.001"),
+        (
+            dict(schedule=1e-3, steps=10),
+            TypeError,
+            r"Constant\(0.001\).*Received: schedule=0.001",
+        ),
         (dict(schedule=Constant(1.0), steps=-1), ValueError, "Received: steps=-1"),
-        (dict(schedule=Constant(1.0), steps=10, start=Constant(0.0)), TypeError,
-         "Received: start="),
-        (dict(schedule=Constant(1.0), steps=10, start=float("nan")), ValueError,
-         "Received: start=nan"),
+        (
+            dict(schedule=Constant(1.0), steps=10, start=Constant(0.0)),
+            TypeError,
+            "Received: start=",
+        ),
+        (
+            dict(schedule=Constant(1.0), steps=10, start=float("nan")),
+            ValueError,
+            "Received: start=nan",
+        ),
     ],
 )
 def test_bad_arguments_are_refused(kwargs, error, match):
