@@ -177,7 +177,9 @@ class Hyperparameter(LearningRateSchedule):
 
     def _value_at(self, step):
         state = self._state
-        update = ops.floor_divide(ops.cast(step, "int32"), self._updates_per_step)
+        update = ops.cast(step, "int32")
+        if self._updates_per_step > 1:  # one op less per step without accumulation
+            update = ops.floor_divide(update, self._updates_per_step)
         settings = state.settings.value
         base = ops.where(
             settings[2] > 0.5,
