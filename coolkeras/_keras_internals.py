@@ -1,15 +1,18 @@
-"""The one place where coolkeras touches Keras internals.
+"""The one place where coolkeras touches Keras internals or a backend directly.
 
-Everything here reads or works around private Keras 3.15 machinery. Each function
-has its own test in `tests/test_keras_internals.py`, so a Keras upgrade that moves
-one of these breaks exactly one module and one test file.
+Everything here reads or works around private Keras 3.15 machinery, or asks a
+backend (jax, tensorflow, torch) something `keras.ops` cannot answer. Each
+function has its own test in `tests/test_keras_internals.py`, so a Keras upgrade
+that moves one of these breaks exactly one module and one test file.
 """
 
 from __future__ import annotations
 
+import numbers
 import sys
 
 import keras
+import numpy as np
 from keras.src import backend as _backend
 from keras.src.backend.common import global_state as _global_state
 from keras.src.random import seed_generator as _seed_generator
@@ -157,3 +160,50 @@ def sum_over_replicas(values: list) -> list:
         return list(values)
     context = tf.distribute.get_replica_context()
     return list(context.all_reduce(tf.distribute.ReduceOp.SUM, list(values)))
+
+
+def host_value(x) -> np.ndarray | None:
+    """`x` as a numpy array when its value is known on the host now, else `None`.
+
+    Known now: a Python or numpy number, or an eager tensor (or variable) on the
+    CPU. Not known: a JAX tracer, a tensor inside `tf.function`, a tensor while
+    `torch.compile` traces, a KerasTensor, and any tensor on an accelerator (the
+    transfer would stall the device queue at every step). Callers compute with
+    the numpy value and fall back to `keras.ops` on `None`.
+    """
+    if isinstance(x, (numbers.Number, np.generic, np.ndarray)):
+        return None if isinstance(x, (bool, np.bool_)) else np.asarray(x)
+    if isinstance(x, keras.Variable):
+        x = x.value
+    backend = keras.backend.backend()
+    if backend == "torch":
+        import torch
+
+        if (
+            isinstance(x, torch.Tensor)
+            and x.device.type == "cpu"
+            and not torch.compiler.is_compiling()
+        ):
+            return x.detach().numpy()
+    elif backend == "jax":
+        import jax
+
+        if (
+            isinstance(x, jax.Array)
+            and not isinstance(x, jax.core.Tracer)
+            and all(device.platform == "cpu" for device in x.devices())
+        ):
+            return np.asarray(x)
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        if isinstance(x, tf.Variable):
+            x = x.value()
+        if (
+            tf.executing_eagerly()
+            and isinstance(x, tf.Tensor)
+            and hasattr(x, "numpy")
+            and "CPU" in x.device
+        ):
+            return x.numpy()
+    return None

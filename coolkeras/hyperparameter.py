@@ -7,9 +7,11 @@ import warnings
 from typing import Any
 
 import keras
+import numpy as np
 from keras import ops
 
 from coolkeras import _keras_internals
+from coolkeras.schedules import _time
 
 __all__ = ["Hyperparameter"]
 
@@ -176,6 +178,9 @@ class Hyperparameter(LearningRateSchedule):
         return ops.cast(self.schedule(update), "float32")
 
     def _value_at(self, step):
+        value = self._value_on_host(step)
+        if value is not None:
+            return ops.convert_to_tensor(value, "float32")
         state = self._state
         update = ops.cast(step, "int32")
         if self._updates_per_step > 1:  # one op less per step without accumulation
@@ -187,6 +192,28 @@ class Hyperparameter(LearningRateSchedule):
             self._base_value(update),
         )
         return base * settings[0]
+
+    def _value_on_host(self, step):
+        """`_value_at` in numpy, when the step and the state are on the host.
+
+        That is the case in an eager PyTorch train step, where each Keras op
+        costs ~15 µs of dispatch; `None` under `jit`, `tf.function` and
+        `torch.compile`, and on accelerators.
+        """
+        step = _keras_internals.host_value(step)
+        if step is None:
+            return None
+        settings = _keras_internals.host_value(self._state.settings)
+        if settings is None:
+            return None
+        scale, assigned, is_assigned = settings.tolist()
+        if is_assigned > 0.5:
+            base = np.float32(assigned)
+        elif self.schedule is None:
+            base = np.float32(self.initial)
+        else:
+            base = _time.value_at(self.schedule, int(step) // self._updates_per_step)
+        return base * np.float32(scale)
 
     def _check_attached(self) -> None:
         if self._owner is None and not _keras_internals.in_symbolic_build():

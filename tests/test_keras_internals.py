@@ -139,3 +139,37 @@ def test_sum_over_replicas_all_reduces_in_a_tf_replica_context():
     with strategy.scope():  # cross-replica context: unchanged
         (value,) = internals.sum_over_replicas([tf.constant(4.0)])
     assert float(value) == 4.0
+
+
+def test_host_value_is_known_for_numbers_and_eager_cpu_tensors():
+    counter = keras.Variable(7, dtype="int32", trainable=False)
+    for value in (7, 2.5, np.float32(2.5), keras.ops.convert_to_tensor([1.0, 2.0])):
+        np.testing.assert_array_equal(
+            internals.host_value(value), keras.ops.convert_to_numpy(value)
+        )
+    assert internals.host_value(counter).item() == 7
+    assert internals.host_value(True) is None  # not a step
+    assert internals.host_value(keras.KerasTensor((), "int32")) is None
+
+
+def test_host_value_is_unknown_inside_a_trace():
+    seen = []
+
+    def probe(x):
+        seen.append(internals.host_value(x))
+        return x + 1
+
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        jax.jit(probe)(keras.ops.ones(()))
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        tf.function(probe)(keras.ops.ones(()))
+    else:
+        import torch
+
+        torch.compile(probe, backend="eager")(keras.ops.ones(()))
+    assert seen == [None]

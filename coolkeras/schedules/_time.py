@@ -10,13 +10,15 @@ represent step 30,000,001).
 
 from __future__ import annotations
 
-import math
+import numbers
 from typing import Any
 
 import keras
 import numpy as np
 from keras import ops
 
+from coolkeras import _keras_internals
+from coolkeras.schedules import _ops
 from coolkeras.schedules._checks import MAX_STEP
 
 # The largest float32 below 2**31, so a clipped float step casts to int32 safely.
@@ -24,25 +26,27 @@ _MAX_FLOAT_STEP = 2147483520.0
 
 
 def split(step: Any):
-    """Splits a step (int, float, or scalar tensor) into `(whole, frac)`.
+    """Splits a step (a number or a scalar tensor) into `(whole, frac)`.
 
-    Negative steps count as step 0; steps beyond `2**31 - 1` as that step.
+    Negative steps count as step 0; steps beyond `2**31 - 1` as that step. A
+    step known on the host (a number, or an eager CPU tensor) gives numpy
+    scalars, so the schedule runs on the fast path of `_ops`; any other tensor
+    gives tensors.
     """
-    if isinstance(step, bool):
+    if isinstance(step, (bool, np.bool_)):
         raise TypeError(f"`step` must be a number or a tensor. Received: step={step!r}")
-    if isinstance(step, int):
-        whole = ops.convert_to_tensor(min(max(step, 0), MAX_STEP), "int32")
-        return whole, ops.zeros_like(whole, dtype="float32")
-    if isinstance(step, float):
-        if math.isnan(step):
-            raise ValueError(f"`step` must not be NaN. Received: step={step}")
-        step = min(max(step, 0.0), _MAX_FLOAT_STEP)
-        floor = math.floor(step)
-        return (
-            ops.convert_to_tensor(floor, "int32"),
-            ops.convert_to_tensor(step - floor, "float32"),
-        )
-    step = ops.convert_to_tensor(step)
+    if isinstance(step, numbers.Integral):  # Python ints may exceed int64
+        return np.int32(min(max(int(step), 0), MAX_STEP)), np.float32(0.0)
+    host = _keras_internals.host_value(step)
+    if host is not None and host.ndim == 0:
+        if host.dtype.kind in "iu":
+            return np.int32(min(max(int(host), 0), MAX_STEP)), np.float32(0.0)
+        whole, frac = split_numpy(host)
+        return whole[()], frac[()]
+    return _split_tensor(ops.convert_to_tensor(step))
+
+
+def _split_tensor(step):
     dtype = keras.backend.standardize_dtype(step.dtype)
     if "int" in dtype:
         if dtype in ("int64", "uint32", "uint64"):
@@ -62,28 +66,28 @@ def split(step: Any):
 
 
 def split_numpy(steps: Any):
-    """Like `split`, for an array of steps (used by `Schedule.values`)."""
+    """Like `split`, for an array of steps, as numpy arrays (int32, float32)."""
     steps = np.asarray(steps)
     if steps.dtype.kind in "iub":
         whole = np.clip(steps.astype("int64"), 0, MAX_STEP).astype("int32")
-        frac = np.zeros(whole.shape, "float32")
-    elif steps.dtype.kind == "f":
-        clipped = np.clip(steps.astype("float64"), 0.0, _MAX_FLOAT_STEP)
-        floor = np.floor(clipped)
-        whole, frac = floor.astype("int32"), (clipped - floor).astype("float32")
-    else:
+        return whole, np.zeros(whole.shape, "float32")
+    if steps.dtype.kind != "f":
         raise TypeError(
             f"`steps` must be numbers. Received: steps={steps!r} of dtype {steps.dtype}"
         )
-    return ops.convert_to_tensor(whole, "int32"), ops.convert_to_tensor(frac, "float32")
+    if np.isnan(steps).any():
+        raise ValueError(f"`step` must not be NaN. Received: step={steps.tolist()!r}")
+    clipped = np.clip(steps.astype("float64"), 0.0, _MAX_FLOAT_STEP)
+    floor = np.floor(clipped)
+    return floor.astype("int32"), (clipped - floor).astype("float32")
 
 
 def shift(whole, frac, offset: int):
     """The time counted from step `offset` (step 0 before it)."""
     if offset == 0:
         return whole, frac
-    started = ops.greater_equal(whole, offset)
-    return ops.maximum(whole - offset, 0), ops.where(started, frac, 0.0)
+    started = _ops.greater_equal(whole, offset)
+    return _ops.maximum(whole - offset, 0), _ops.where(started, frac, 0.0)
 
 
 def progress(whole, frac, length: int):
@@ -92,10 +96,10 @@ def progress(whole, frac, length: int):
     Both come from exact integer counts, so neither suffers from cancellation
     near the segment's ends.
     """
-    done_steps = ops.minimum(whole, length)
-    frac = ops.where(ops.greater_equal(whole, length), 0.0, frac)
-    done = (ops.cast(done_steps, "float32") + frac) / length
-    remaining = (ops.cast(length - done_steps, "float32") - frac) / length
+    done_steps = _ops.minimum(whole, length)
+    frac = _ops.where(_ops.greater_equal(whole, length), 0.0, frac)
+    done = (_ops.cast(done_steps, "float32") + frac) / length
+    remaining = (_ops.cast(length - done_steps, "float32") - frac) / length
     return done, remaining
 
 
@@ -103,11 +107,37 @@ def evaluate(schedule, whole, frac):
     """Evaluates any schedule at `(whole, frac)` as a float32 tensor.
 
     coolkeras schedules receive the pair; other Keras schedules get the step as
-    a float (exact below 2**24).
+    a float (exact below 2**24). On numpy scalars the result is a numpy scalar.
     """
     from coolkeras.schedules.base import Schedule
 
     if isinstance(schedule, Schedule):
-        return ops.cast(schedule._evaluate(whole, frac), "float32")
+        return _ops.cast(schedule._evaluate(whole, frac), "float32")
+    if isinstance(whole, np.generic):
+        value = _keras_internals.host_value(schedule(np.float32(whole) + frac))
+        if value is None:
+            raise _SymbolicValue
+        return np.float32(value)
     value = schedule(ops.cast(whole, "float32") + frac)
     return ops.cast(value, "float32") + ops.zeros_like(frac)
+
+
+class _SymbolicValue(Exception):
+    """A Keras schedule gave a symbolic tensor for a step known on the host.
+
+    It happens inside a trace (JAX traces everything under `jit`, even constants,
+    and Keras infers shapes under `jax.eval_shape`); `value_at` then starts over
+    on tensors.
+    """
+
+
+def value_at(schedule, step: Any):
+    """`schedule` at `step`: a numpy float32 if computed on the host, else a tensor."""
+    whole, frac = split(step)
+    if isinstance(whole, np.generic):
+        try:
+            return evaluate(schedule, whole, frac)
+        except _SymbolicValue:
+            whole = ops.convert_to_tensor(whole, "int32")
+            frac = ops.convert_to_tensor(frac, "float32")
+    return evaluate(schedule, whole, frac)

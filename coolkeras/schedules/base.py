@@ -38,6 +38,10 @@ class Schedule(LearningRateSchedule):
     tensor of completed steps and `frac` a float32 tensor in [0, 1) (the
     fractional part, for per-epoch schedules); both may be arrays, and the
     computation must be elementwise, without Python branches on their values.
+    When the step is already known on the host (an eager PyTorch train step,
+    `schedule(100)`), they are numpy scalars instead; `keras.ops` accepts
+    those too, and coolkeras' own schedules compute them with numpy, which
+    is what keeps a schedule cheap in an eager train step.
     They list their constructor arguments in `_fields`, which gives them
     `get_config`, `from_config` (nested schedules are serialized with
     `keras.saving.serialize_keras_object`) and `repr`.
@@ -56,7 +60,7 @@ class Schedule(LearningRateSchedule):
 
     def __call__(self, step: Any):
         """The value at `step`, as a float32 scalar tensor."""
-        return ops.cast(self._evaluate(*_time.split(step)), "float32")
+        return ops.convert_to_tensor(_time.value_at(self, step), "float32")
 
     def _evaluate(self, whole, frac):
         raise NotImplementedError(
@@ -73,7 +77,11 @@ class Schedule(LearningRateSchedule):
         Returns:
             A float32 numpy array of the values, shaped like `steps`.
         """
-        result = self._evaluate(*_time.split_numpy(steps))
+        whole, frac = _time.split_numpy(steps)
+        result = self._evaluate(
+            ops.convert_to_tensor(whole, "int32"),
+            ops.convert_to_tensor(frac, "float32"),
+        )
         return np.asarray(ops.convert_to_numpy(ops.cast(result, "float32")))
 
     def plot(self, path: Any, steps: Any = None) -> Any:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import keras
-from keras import ops
 
 from coolkeras.schedules import _checks
+from coolkeras.schedules import _ops as ops
 from coolkeras.schedules.base import Schedule
 
 __all__ = ["Constant"]

@@ -7,9 +7,9 @@ import numbers
 from typing import Any
 
 import keras
-from keras import ops
 
 from coolkeras.schedules import _checks, _time
+from coolkeras.schedules import _ops as ops
 from coolkeras.schedules.base import Schedule
 
 __all__ = ["PiecewiseConstant", "PiecewiseLinear"]

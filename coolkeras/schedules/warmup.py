@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import keras
-from keras import ops
+import numpy as np
 
 from coolkeras.schedules import _checks, _time
+from coolkeras.schedules import _ops as ops
 from coolkeras.schedules.base import Schedule
 
 __all__ = ["Warmup"]
@@ -51,13 +52,21 @@ class Warmup(Schedule):
         self.schedule = _checks.schedule("schedule", schedule)
         self.steps = _checks.integer("steps", steps, minimum=0)
         self.start = _checks.number("start", start)
+        # A coolkeras schedule is a pure function: its value at step 0 is known
+        # now, which spares the train step a second evaluation of it.
+        self._peak = None
+        if isinstance(self.schedule, Schedule):
+            peak = _time.evaluate(self.schedule, np.int32(0), np.float32(0.0))
+            self._peak = float(peak)
 
     def _evaluate(self, whole, frac):
         if self.steps == 0:
             return _time.evaluate(self.schedule, whole, frac)
-        peak = _time.evaluate(
-            self.schedule, ops.zeros_like(whole), ops.zeros_like(frac)
-        )
+        peak = self._peak
+        if peak is None:
+            peak = _time.evaluate(
+                self.schedule, ops.zeros_like(whole), ops.zeros_like(frac)
+            )
         done, remaining = _time.progress(whole, frac, self.steps)
         ramp = self.start * remaining + peak * done
         after = _time.evaluate(self.schedule, *_time.shift(whole, frac, self.steps))

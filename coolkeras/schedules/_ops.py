@@ -1,0 +1,104 @@
+"""The operations schedules are written in: `keras.ops` for tensors, numpy for numbers.
+
+A schedule's `_evaluate` runs in two places. Inside a compiled train step its
+inputs are tensors and every operation must be a `keras.ops` call, so that it
+becomes part of the graph. When the step is a number already known on the host
+(an eager PyTorch train step, a call like `schedule(100)`), the same code runs
+on numpy scalars instead: one Keras op costs about 15 µs of dispatch on
+PyTorch, a numpy scalar operation well under 1 µs, and a warmup + piecewise
+schedule is some forty operations.
+
+Each function below takes the scalar path when none of its arguments is a
+tensor. Scalars keep float32 / int32 arithmetic (a Python number meeting a
+numpy scalar takes the numpy scalar's type, as it takes the tensor's type in
+Keras), so the two paths agree to float32 rounding: the last bit may differ
+where XLA fuses arithmetic or a backend's `sin` or `exp` rounds differently
+from numpy's, as the backends already differ from one another.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from keras import ops
+
+_SCALARS = (int, float, np.generic)  # concrete types: isinstance on an ABC is slow
+
+
+def _scalars(*values: Any) -> bool:
+    return all(isinstance(value, _SCALARS) for value in values)
+
+
+def _typed(value: Any, like: Any) -> Any:
+    """A Python number as the numpy scalar type of `like` (a weak type, as in Keras)."""
+    if isinstance(value, np.generic) or not isinstance(like, np.generic):
+        return value
+    return like.dtype.type(value)
+
+
+def cast(x: Any, dtype: str) -> Any:
+    if _scalars(x):
+        return np.dtype(dtype).type(x)
+    return ops.cast(x, dtype)
+
+
+def where(condition: Any, x1: Any, x2: Any) -> Any:
+    if _scalars(condition, x1, x2):
+        return _typed(x1, x2) if condition else _typed(x2, x1)
+    return ops.where(condition, x1, x2)
+
+
+def greater_equal(x1: Any, x2: Any) -> Any:
+    if _scalars(x1, x2):
+        return np.bool_(x1 >= x2)
+    return ops.greater_equal(x1, x2)
+
+
+def minimum(x1: Any, x2: Any) -> Any:
+    if _scalars(x1, x2):
+        return _typed(x1, x2) if x1 <= x2 else _typed(x2, x1)
+    return ops.minimum(x1, x2)
+
+
+def maximum(x1: Any, x2: Any) -> Any:
+    if _scalars(x1, x2):
+        return _typed(x1, x2) if x1 >= x2 else _typed(x2, x1)
+    return ops.maximum(x1, x2)
+
+
+def full_like(x: Any, fill_value: float, dtype: str) -> Any:
+    if _scalars(x):
+        return np.dtype(dtype).type(fill_value)
+    return ops.full_like(x, fill_value, dtype=dtype)
+
+
+def zeros_like(x: Any, dtype: str | None = None) -> Any:
+    if _scalars(x):
+        return np.dtype(dtype or np.result_type(x)).type(0)
+    return ops.zeros_like(x, dtype=dtype)
+
+
+def floor_divide(x1: Any, x2: Any) -> Any:
+    if _scalars(x1, x2):
+        return x1 // x2
+    return ops.floor_divide(x1, x2)
+
+
+def mod(x1: Any, x2: Any) -> Any:
+    if _scalars(x1, x2):
+        return x1 % x2
+    return ops.mod(x1, x2)
+
+
+def _unary(keras_op, numpy_op):
+    def op(x: Any) -> Any:
+        return numpy_op(x) if _scalars(x) else keras_op(x)
+
+    op.__name__ = keras_op.__name__
+    return op
+
+
+exp = _unary(ops.exp, np.exp)
+sin = _unary(ops.sin, np.sin)
+square = _unary(ops.square, np.square)

@@ -1,0 +1,92 @@
+"""A schedule's two paths: numpy for steps known on the host, keras.ops for tensors."""
+
+import keras
+import numpy as np
+import pytest
+
+from coolkeras import schedules
+from coolkeras.schedules import _ops, _time
+from tests.helpers import to_numpy
+
+CATALOG = {
+    "constant": schedules.Constant(0.3),
+    "linear": schedules.Linear(1.0, 0.1, 7),
+    "cosine": schedules.Cosine(1.0, 0.01, 9),
+    "exponential": schedules.Exponential(0.5, 0.3, 4),
+    "piecewise linear": schedules.PiecewiseLinear({2: 1.0, 6: 0.0, 8: 0.5}),
+    "piecewise constant": schedules.PiecewiseConstant({0: 1.0, 3: 0.5, 5: 0.25}),
+    "warmup": schedules.Warmup(schedules.PiecewiseLinear({0: 1e-3, 10: 1e-4}), 5),
+    "join": schedules.Join(
+        [schedules.Cosine(1.0, 0.0, 4), schedules.Exponential(1.0, 0.5, 3)], [4]
+    ),
+    "scale and multiply": 0.5 * schedules.Linear(0.0, 1.0, 6) * schedules.Cosine(
+        1.0, 0.2, 12
+    ),
+    "by epoch": schedules.by_epoch(
+        schedules.Warmup(schedules.PiecewiseConstant({0: 1e-2, 3: 1e-3}), 2), 4
+    ),
+    "keras schedule inside": schedules.Join(
+        [
+            schedules.Constant(0.2),
+            keras.optimizers.schedules.PolynomialDecay(0.1, 8, 0.01),
+        ],
+        [3],
+    ),
+}
+STEPS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 17, 40, 29_999_999, 30_000_001]
+FRACTIONAL_STEPS = [0.5, 2.25, 5.75, 13.5]
+
+
+@pytest.mark.parametrize("name", list(CATALOG))
+def test_host_numbers_and_tensors_give_the_same_float32(name):
+    schedule = CATALOG[name]
+    steps = STEPS + FRACTIONAL_STEPS
+    on_tensors = schedule.values(steps)  # keras.ops on step tensors
+    on_host = np.array([to_numpy(schedule(step)) for step in steps])
+    # Float32 rounding apart: XLA may fuse or reorder the arithmetic, and the
+    # backends' sin and exp differ from numpy's by an ulp or two.
+    np.testing.assert_allclose(on_host, on_tensors, rtol=1e-6, atol=0.0)
+
+
+def test_a_step_known_on_the_host_is_split_into_numpy_scalars():
+    counter = keras.Variable(7, dtype="int32", trainable=False)
+    for step in (7, np.int64(7), keras.ops.convert_to_tensor(7, "int32"), counter):
+        whole, frac = _time.split(step)
+        assert isinstance(whole, np.int32) and whole == 7
+        assert isinstance(frac, np.float32) and frac == 0.0
+    whole, frac = _time.split(keras.ops.convert_to_tensor(2.75, "float32"))
+    assert (whole, frac) == (np.int32(2), np.float32(0.75))
+    assert isinstance(whole, np.int32)
+
+
+def test_the_scalar_ops_keep_keras_types():
+    whole, frac = np.int32(5), np.float32(0.25)
+    assert isinstance(_ops.minimum(whole, 9), np.int32)
+    assert isinstance(_ops.where(np.bool_(True), 0.5, frac), np.float32)
+    assert isinstance(_ops.cast(whole, "float32"), np.float32)
+    assert isinstance(_ops.full_like(frac, 3, dtype="float32"), np.float32)
+    # A tensor anywhere sends the op to keras.ops.
+    tensor = keras.ops.convert_to_tensor(5, "int32")
+    assert not isinstance(_ops.minimum(tensor, 9), np.generic)
+
+
+def _traced(function):
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return jax.jit(function)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(function)
+    pytest.skip("PyTorch runs eagerly here; torch.compile is not exercised")
+
+
+@pytest.mark.parametrize("name", ["warmup", "keras schedule inside"])
+def test_a_host_step_inside_a_trace_gives_the_tensor_path_value(name):
+    # Inside a trace even a Keras schedule of a constant is symbolic: the
+    # evaluation starts over on tensors instead of failing.
+    schedule = CATALOG[name]
+    traced = _traced(lambda: schedule(7))
+    np.testing.assert_allclose(to_numpy(traced()), schedule.values([7])[0], rtol=1e-7)
