@@ -24,10 +24,15 @@ import numpy as np
 from keras import ops
 
 _SCALARS = (int, float, np.generic)  # concrete types: isinstance on an ABC is slow
+_SCALAR_TYPES = {"float32": np.float32, "int32": np.int32}
 
 
-def _scalars(*values: Any) -> bool:
-    return all(isinstance(value, _SCALARS) for value in values)
+def _scalars(x1: Any, x2: Any = 0, x3: Any = 0) -> bool:
+    return (
+        isinstance(x1, _SCALARS)
+        and isinstance(x2, _SCALARS)
+        and isinstance(x3, _SCALARS)
+    )
 
 
 def _typed(value: Any, like: Any) -> Any:
@@ -39,7 +44,7 @@ def _typed(value: Any, like: Any) -> Any:
 
 def cast(x: Any, dtype: str) -> Any:
     if _scalars(x):
-        return np.dtype(dtype).type(x)
+        return _SCALAR_TYPES[dtype](x)
     return ops.cast(x, dtype)
 
 
@@ -69,13 +74,13 @@ def maximum(x1: Any, x2: Any) -> Any:
 
 def full_like(x: Any, fill_value: float, dtype: str) -> Any:
     if _scalars(x):
-        return np.dtype(dtype).type(fill_value)
+        return _SCALAR_TYPES[dtype](fill_value)
     return ops.full_like(x, fill_value, dtype=dtype)
 
 
 def zeros_like(x: Any, dtype: str | None = None) -> Any:
     if _scalars(x):
-        return np.dtype(dtype or np.result_type(x)).type(0)
+        return _SCALAR_TYPES[dtype](0) if dtype else type(x)(0)
     return ops.zeros_like(x, dtype=dtype)
 
 
