@@ -27,12 +27,15 @@ def steps_per_second(run: Callable[[], int]) -> float:
         gc.enable()
 
 
-def _pair_ratio(variant: Callable[[], int], baseline: Callable[[], int], flip: bool):
+def _pair(variant: Callable[[], int], baseline: Callable[[], int], flip: bool):
+    """(variant ÷ baseline steps/s, baseline steps/s) of one adjacent pair."""
     if flip:
         speed = steps_per_second(variant)
-        return speed / steps_per_second(baseline)
-    base = steps_per_second(baseline)
-    return steps_per_second(variant) / base
+        base = steps_per_second(baseline)
+    else:
+        base = steps_per_second(baseline)
+        speed = steps_per_second(variant)
+    return speed / base, base
 
 
 def compare(
@@ -40,7 +43,8 @@ def compare(
 ) -> dict:
     """Median over `repeats` adjacent pairs of (variant ÷ baseline) steps/s.
 
-    Also returns the A/A control's median and its interquartile range.
+    Also returns the A/A control's median and its interquartile range, and the
+    baseline's median steps/s.
     """
     for run in variants.values():
         run()  # warm-up: tracing and compilation are not measured
@@ -49,19 +53,88 @@ def compare(
         name: [] for name in variants if name != baseline
     }
     control: list[float] = []
+    speeds: list[float] = []
     for repeat in range(repeats):
         flip = bool(repeat % 2)
-        control.append(_pair_ratio(base, base, flip))
+        control.append(_pair(base, base, flip)[0])
         for name in ratios:
-            ratios[name].append(_pair_ratio(variants[name], base, flip))
+            ratio, speed = _pair(variants[name], base, flip)
+            ratios[name].append(ratio)
+            speeds.append(speed)
     quartiles = statistics.quantiles(control, n=4)
     return {name: statistics.median(values) for name, values in ratios.items()} | {
         "control (A/A)": statistics.median(control),
         "control IQR low": quartiles[0],
         "control IQR high": quartiles[2],
+        "baseline steps/s": statistics.median(speeds),
     }
 
 
 def report(title: str, results: dict) -> None:
     for name, value in results.items():
         print(f"{title} {name}: {value:.3f}")
+
+
+def compiled(function: Callable) -> Callable:
+    """`function` compiled the way `fit` compiles a train step on this backend.
+
+    JAX: `jax.jit`; TensorFlow: `tf.function` with XLA; PyTorch: unchanged (its
+    train step runs eagerly).
+    """
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return jax.jit(function)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(function, jit_compile=True)
+    return function
+
+
+def _microseconds_per_call(function: Callable, args: tuple, calls: int) -> float:
+    import keras
+
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        for _ in range(calls):
+            result = function(*args)
+        keras.ops.convert_to_numpy(result)  # asynchronous backends finish too
+        return (time.perf_counter() - start) / calls * 1e6
+    finally:
+        gc.enable()
+
+
+def added_microseconds(
+    baseline: Callable, variant: Callable, *args, calls: int = 1000, rounds: int = 15
+) -> float:
+    """Median over adjacent rounds of the µs one `variant(*args)` adds to `baseline`."""
+    import keras
+
+    for function in (baseline, variant):  # compile outside the timing
+        keras.ops.convert_to_numpy(function(*args))
+    differences = []
+    for round_ in range(rounds):
+        pair = [baseline, variant] if round_ % 2 else [variant, baseline]
+        times = {id(f): _microseconds_per_call(f, args, calls) for f in pair}
+        differences.append(times[id(variant)] - times[id(baseline)])
+    return statistics.median(differences)
+
+
+def added_cost(title: str, extra_us: float, steps_per_second: float) -> None:
+    """Prints an isolated per-step cost and the ratio it implies.
+
+    End-to-end ratios on a shared 2-core machine are only as precise as the A/A
+    control; timing the added work alone, thousands of times, resolves a few µs.
+    The implied ratio `1 / (1 + cost × baseline steps/s)` is what the end-to-end
+    ratio would be if the added work were the only difference.
+    """
+    share = max(extra_us, 0.0) * 1e-6 * steps_per_second
+    print(
+        f"{title}: {extra_us:.1f} µs per step = {100 * share:.2f}% of a baseline "
+        f"step -> implied ratio {1 / (1 + share):.3f}"
+    )

@@ -207,3 +207,21 @@ def host_value(x) -> np.ndarray | None:
         ):
             return x.numpy()
     return None
+
+
+def increment(variable: keras.Variable) -> None:
+    """`variable.assign_add(1)`, in place on an eager PyTorch variable.
+
+    Keras' `assign_add` forms `variable + 1` and copies it back through its
+    generic `assign`: ~25 µs of dispatch per call in an eager PyTorch train
+    step. The in-place add is the same update at ~2 µs. Inside a stateless scope
+    or a `torch.compile` trace, and on other backends, Keras' own path runs.
+    """
+    if keras.backend.backend() == "torch" and not _backend.in_stateless_scope():
+        import torch
+
+        if not torch.compiler.is_compiling():
+            with torch.no_grad():
+                variable.value.add_(1)
+            return
+    variable.assign_add(1)

@@ -117,7 +117,7 @@ def _count_training_steps(model: keras.Model, counted: list[Hyperparameter]) -> 
         loss = original(x, y, y_pred, sample_weight, training=training)
         if training:
             for hp in model._coolkeras_counted:
-                hp._state.step.assign_add(1)
+                _keras_internals.increment(hp._state.step)
         return loss
 
     model._coolkeras_counted = list(counted)

@@ -173,3 +173,14 @@ def test_host_value_is_unknown_inside_a_trace():
 
         torch.compile(probe, backend="eager")(keras.ops.ones(()))
     assert seen == [None]
+
+
+def test_increment_adds_one_in_place_or_records_it_in_a_stateless_scope():
+    counter = keras.Variable(3, dtype="int32", trainable=False)
+    internals.increment(counter)
+    internals.increment(counter)
+    assert int(keras.ops.convert_to_numpy(counter)) == 5
+    with keras.StatelessScope() as scope:
+        internals.increment(counter)
+        assert int(keras.ops.convert_to_numpy(scope.get_current_value(counter))) == 6
+    assert int(keras.ops.convert_to_numpy(counter)) == 5
