@@ -39,31 +39,37 @@ def _pair(variant: Callable[[], int], baseline: Callable[[], int], flip: bool):
 
 
 def compare(
-    variants: dict[str, Callable[[], int]], baseline: str, repeats: int = 5
+    variants: dict[str, Callable[[], int]],
+    baseline: str,
+    repeats: int = 5,
+    control: Callable[[], int] | None = None,
 ) -> dict:
     """Median over `repeats` adjacent pairs of (variant ÷ baseline) steps/s.
 
     Also returns the A/A control's median and its interquartile range, and the
-    baseline's median steps/s.
+    baseline's median steps/s. The control pairs the baseline with `control`, a
+    second, separately built copy of it (so differences between two instances
+    of one model show too), or with itself.
     """
-    for run in variants.values():
-        run()  # warm-up: tracing and compilation are not measured
     base = variants[baseline]
+    control_run = control or base
+    for run in [*variants.values(), control_run]:
+        run()  # warm-up: tracing and compilation are not measured
     ratios: dict[str, list[float]] = {
         name: [] for name in variants if name != baseline
     }
-    control: list[float] = []
+    controls: list[float] = []
     speeds: list[float] = []
     for repeat in range(repeats):
         flip = bool(repeat % 2)
-        control.append(_pair(base, base, flip)[0])
+        controls.append(_pair(control_run, base, flip)[0])
         for name in ratios:
             ratio, speed = _pair(variants[name], base, flip)
             ratios[name].append(ratio)
             speeds.append(speed)
-    quartiles = statistics.quantiles(control, n=4)
+    quartiles = statistics.quantiles(controls, n=4)
     return {name: statistics.median(values) for name, values in ratios.items()} | {
-        "control (A/A)": statistics.median(control),
+        "control (A/A)": statistics.median(controls),
         "control IQR low": quartiles[0],
         "control IQR high": quartiles[2],
         "baseline steps/s": statistics.median(speeds),
@@ -95,14 +101,14 @@ def compiled(function: Callable) -> Callable:
     return function
 
 
-def _microseconds_per_call(function: Callable, args: tuple, calls: int) -> float:
+def _microseconds_per_call(function: Callable, calls: int) -> float:
     import keras
 
     gc.disable()
     try:
         start = time.perf_counter()
         for _ in range(calls):
-            result = function(*args)
+            result = function()
         keras.ops.convert_to_numpy(result)  # asynchronous backends finish too
         return (time.perf_counter() - start) / calls * 1e6
     finally:
@@ -110,17 +116,17 @@ def _microseconds_per_call(function: Callable, args: tuple, calls: int) -> float
 
 
 def added_microseconds(
-    baseline: Callable, variant: Callable, *args, calls: int = 1000, rounds: int = 15
+    baseline: Callable, variant: Callable, calls: int = 1000, rounds: int = 15
 ) -> float:
-    """Median over adjacent rounds of the µs one `variant(*args)` adds to `baseline`."""
+    """Median over adjacent rounds of the µs one `variant()` adds to `baseline()`."""
     import keras
 
     for function in (baseline, variant):  # compile outside the timing
-        keras.ops.convert_to_numpy(function(*args))
+        keras.ops.convert_to_numpy(function())
     differences = []
     for round_ in range(rounds):
         pair = [baseline, variant] if round_ % 2 else [variant, baseline]
-        times = {id(f): _microseconds_per_call(f, args, calls) for f in pair}
+        times = {id(f): _microseconds_per_call(f, calls) for f in pair}
         differences.append(times[id(variant)] - times[id(baseline)])
     return statistics.median(differences)
 

@@ -3,11 +3,12 @@
 Variants of the same small MLP, same data, same process:
   (a) constant learning rate (the baseline),
   (b) Warmup + PiecewiseLinear learning rate,
-  (c) a Hyperparameter epsilon in the loss (vs (c0): the same loss with a float),
+  (c) a Hyperparameter epsilon in the loss (the baseline's loss has it as a float),
   (d) the article's per-batch Python callback setting the learning rate.
+The A/A control pairs the baseline with a second copy of it, built the same way.
 Each setting also times alone the work (b) and (c) add per step, compiled as the
 train step is, and prints the ratio that cost implies: far more precise than the
-end-to-end ratios on a shared machine.
+end-to-end ratios, whose single runs vary by +-20% on a shared 2-core machine.
 Run: KERAS_BACKEND=jax python bench/schedules.py
 """
 
@@ -69,44 +70,84 @@ def _variant(learning_rate, epsilon=0.1, callbacks=(), steps_per_execution=1):
         )
         return STEPS * EPOCHS
 
+    run.model = model
     return run
 
 
-def _isolated_costs(schedule, epsilon, steps_per_second: float) -> None:
-    """Times alone what (b) and (c) add to a train step, where the step runs it.
-
-    Each is compiled as in a train step (eagerly on PyTorch) and timed in
-    rounds adjacent to a function that only returns the step as a float.
-    (b): the learning rate. (c): the hyperparameter's value, its state passed
-    in as the train step passes it (mapped variables), plus the increment of
-    its step.
-    """
+def _optimizer_update(learning_rate, model: keras.Model):
+    """One SGD update of `model`'s weights, run as `fit` runs it; a 0-arg callable."""
     backend = keras.backend.backend()
+    weights = [keras.Variable(w) for w in model.get_weights()]
+    grads = [ops.ones(w.shape) for w in weights]
+    optimizer = keras.optimizers.SGD(learning_rate)
+    optimizer.build(weights)
+    if backend == "jax":
+        update = _timing.compiled(optimizer.stateless_apply)
+        state = [v.value for v in optimizer.variables]
+        values = [w.value for w in weights]
+        return lambda: update(state, grads, values)[0][0]
+    if backend == "tensorflow":
+        return _timing.compiled(lambda: optimizer.apply(grads, weights))
+    return lambda: optimizer.apply(grads, weights)
 
+
+def _hyperparameter_read(epsilon):
+    """The train step's work for a hyperparameter: count the step, read the value."""
+    backend = keras.backend.backend()
     state = epsilon._state
+    if backend == "torch":  # eager: the variables are read and updated in place
 
-    def step_only(step, settings):
-        return ops.cast(step, "float32")
-
-    def learning_rate(step, settings):
-        return schedule(step)
-
-    def hyperparameter(step, settings):
-        if backend == "torch":  # eager: the variables are read and updated
+        def read():
             _keras_internals.increment(state.step)
             return epsilon._value_at(state.step.value)
+
+        return read
+
+    def read_mapped(step, settings):  # as in a train step: state mapped in
         mapping = [(state.step, step), (state.settings, settings)]
         with keras.StatelessScope(state_mapping=mapping):
             _keras_internals.increment(state.step)
             return epsilon._value_at(state.step.value)
 
-    args = (ops.convert_to_tensor(7, "int32"), state.settings.value)
-    baseline = _timing.compiled(step_only)
-    for title, function in [
-        ("(b) schedule alone", learning_rate),
-        ("(c) hyperparameter alone", hyperparameter),
-    ]:
-        cost = _timing.added_microseconds(baseline, _timing.compiled(function), *args)
+    compiled = _timing.compiled(read_mapped)
+    step, settings = ops.convert_to_tensor(7, "int32"), state.settings.value
+    return lambda: compiled(step, settings)
+
+
+def _isolated_costs(schedule, epsilon, model, steps_per_second: float) -> None:
+    """Times alone what (b) and (c) add to a train step, compiled as `fit` does.
+
+    (b): an optimizer update of the MLP with the schedule against the same
+    update with a constant learning rate (and, for reference, the same for
+    Keras' own `CosineDecay`). (c): counting the hyperparameter's
+    step and reading its value, against a compiled function that only casts a
+    step to float (on PyTorch, against nothing). Each pair
+    is timed in adjacent rounds (`_timing.added_microseconds`).
+    """
+    backend = keras.backend.backend()
+    step = ops.convert_to_tensor(7, "int32")
+    settings = epsilon._state.settings.value
+    step_only = _timing.compiled(lambda step, settings: ops.cast(step, "float32"))
+    if backend == "torch":  # eager: a float epsilon costs nothing per step
+        step_only = lambda step, settings: 0.1  # noqa: E731
+    pairs = {
+        "(b) schedule alone": (
+            _optimizer_update(1e-3, model),
+            _optimizer_update(schedule, model),
+        ),
+        "(b, for reference) Keras' CosineDecay alone": (
+            _optimizer_update(1e-3, model),
+            _optimizer_update(
+                keras.optimizers.schedules.CosineDecay(1e-3, 1000), model
+            ),
+        ),
+        "(c) hyperparameter alone": (
+            lambda: step_only(step, settings),
+            _hyperparameter_read(epsilon),
+        ),
+    }
+    for title, (baseline, variant) in pairs.items():
+        cost = _timing.added_microseconds(baseline, variant)
         _timing.added_cost(f"{backend} {title}", cost, steps_per_second)
 
 
@@ -134,10 +175,16 @@ def main() -> None:
                 steps_per_execution=steps_per_execution,
             ),
         }
-        results = _timing.compare(variants, baseline="(a) constant", repeats=7)
+        results = _timing.compare(
+            variants,
+            baseline="(a) constant",
+            repeats=7,
+            control=_variant(1e-3, steps_per_execution=steps_per_execution),
+        )
         _timing.report(f"{backend} spe={steps_per_execution}", results)
         if steps_per_execution == 1:
-            _isolated_costs(schedule, epsilon, results["baseline steps/s"])
+            model = variants["(a) constant"].model
+            _isolated_costs(schedule, epsilon, model, results["baseline steps/s"])
 
 
 if __name__ == "__main__":
