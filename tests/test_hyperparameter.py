@@ -305,3 +305,11 @@ def test_a_second_attach_keeps_counting_the_first_hyperparameters():
     data = np.zeros((4, 1), "float32")
     model.fit(data, data, batch_size=1, verbose=0)
     assert (first.step, second.step) == (4, 4)
+
+
+def test_an_eager_cpu_step_reads_the_value_in_numpy():
+    eps = Hyperparameter(EPS_SCHEDULE, name="eps", scale=0.5)
+    value = eps._value_on_host(keras.ops.convert_to_tensor(3, "int32"))
+    assert isinstance(value, np.float32)
+    np.testing.assert_allclose(value, 0.5 * float(EPS_SCHEDULE(3)), rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(eps._value_at(3)), value, rtol=1e-7)

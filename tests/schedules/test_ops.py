@@ -90,3 +90,21 @@ def test_a_host_step_inside_a_trace_gives_the_tensor_path_value(name):
     schedule = CATALOG[name]
     traced = _traced(lambda: schedule(7))
     np.testing.assert_allclose(to_numpy(traced()), schedule.values([7])[0], rtol=1e-7)
+
+
+class _NoKerasOps:
+    def __getattr__(self, name):
+        raise AssertionError(f"keras.ops.{name} called for a step known on the host")
+
+
+@pytest.mark.parametrize("name", [n for n in CATALOG if n != "keras schedule inside"])
+def test_a_host_step_calls_no_keras_op(name, monkeypatch):
+    # The point of the host path: an eager PyTorch step pays ~15 µs per Keras op.
+    schedule = CATALOG[name]
+    expected = schedule.values([13.5, 29_999_999])
+    monkeypatch.setattr(_ops, "ops", _NoKerasOps())
+    steps = [keras.ops.convert_to_tensor(13.5, "float32"), 29_999_999]
+    for step, want in zip(steps, expected, strict=True):
+        value = schedule._evaluate(*_time.split(step))
+        assert isinstance(value, np.generic)  # numpy all the way, no tensor made
+        assert value == pytest.approx(want, rel=1e-6)
