@@ -210,14 +210,20 @@ def host_value(x) -> np.ndarray | None:
 
 
 def increment(variable: keras.Variable) -> None:
-    """`variable.assign_add(1)`, in place on an eager PyTorch variable.
+    """`variable.assign_add(1)`, in place on an eager PyTorch integer variable.
 
     Keras' `assign_add` forms `variable + 1` and copies it back through its
     generic `assign`: ~25 µs of dispatch per call in an eager PyTorch train
-    step. The in-place add is the same update at ~2 µs. Inside a stateless scope
-    or a `torch.compile` trace, and on other backends, Keras' own path runs.
+    step. The in-place add is the same update at ~2 µs (an integer variable's
+    `value` is its storage; a float one's may be an autocast copy). Inside a
+    stateless scope or a `torch.compile` trace, for float variables, and on
+    other backends, Keras' own path runs.
     """
-    if keras.backend.backend() == "torch" and not _backend.in_stateless_scope():
+    if (
+        keras.backend.backend() == "torch"
+        and "int" in variable.dtype
+        and not _backend.in_stateless_scope()
+    ):
         import torch
 
         if not torch.compiler.is_compiling():

@@ -184,3 +184,9 @@ def test_increment_adds_one_in_place_or_records_it_in_a_stateless_scope():
         internals.increment(counter)
         assert int(keras.ops.convert_to_numpy(scope.get_current_value(counter))) == 6
     assert int(keras.ops.convert_to_numpy(counter)) == 5
+
+
+def test_increment_of_a_float_variable_goes_through_keras():
+    counter = keras.Variable(0.5, dtype="float32", trainable=False)
+    internals.increment(counter)
+    assert float(keras.ops.convert_to_numpy(counter)) == 1.5
