@@ -36,14 +36,18 @@ def split(step: Any):
     if isinstance(step, (bool, np.bool_)):
         raise TypeError(f"`step` must be a number or a tensor. Received: step={step!r}")
     if isinstance(step, numbers.Integral):  # Python ints may exceed int64
-        return np.int32(min(max(int(step), 0), MAX_STEP)), np.float32(0.0)
+        return _split_integer(int(step))
     host = _keras_internals.host_value(step)
     if host is not None and host.ndim == 0:
         if host.dtype.kind in "iu":
-            return np.int32(min(max(int(host), 0), MAX_STEP)), np.float32(0.0)
+            return _split_integer(int(host))
         whole, frac = split_numpy(host)
         return whole[()], frac[()]
     return _split_tensor(ops.convert_to_tensor(step))
+
+
+def _split_integer(step: int):
+    return np.int32(min(max(step, 0), MAX_STEP)), np.float32(0.0)
 
 
 def _split_tensor(step):
