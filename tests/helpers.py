@@ -9,6 +9,23 @@ def to_numpy(x):
     return np.asarray(keras.ops.convert_to_numpy(x))
 
 
+def traced(function):
+    """`function` compiled by the backend's tracer: `jax.jit`, `tf.function` or
+    `torch.compile` (its graph-capturing "eager" backend, no code generation)."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return jax.jit(function)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(function)
+    import torch
+
+    return torch.compile(function, backend="eager")
+
+
 def scale_and_shift(x, scale=3.0, shift=2.0):
     return x * scale + shift
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from coolkeras import _keras_internals as internals
+from tests.helpers import traced
 
 
 def test_safe_mode_flag_follows_load_model(tmp_path):
@@ -159,19 +160,7 @@ def test_host_value_is_unknown_inside_a_trace():
         seen.append(internals.host_value(x))
         return x + 1
 
-    backend = keras.backend.backend()
-    if backend == "jax":
-        import jax
-
-        jax.jit(probe)(keras.ops.ones(()))
-    elif backend == "tensorflow":
-        import tensorflow as tf
-
-        tf.function(probe)(keras.ops.ones(()))
-    else:
-        import torch
-
-        torch.compile(probe, backend="eager")(keras.ops.ones(()))
+    traced(probe)(keras.ops.ones(()))
     assert seen == [None]
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from coolkeras import schedules
 from coolkeras.schedules import _ops, _time
-from tests.helpers import to_numpy
+from tests.helpers import to_numpy, traced
 
 CATALOG = {
     "constant": schedules.Constant(0.3),
@@ -70,26 +70,15 @@ def test_the_scalar_ops_keep_keras_types():
     assert not isinstance(_ops.minimum(tensor, 9), np.generic)
 
 
-def _traced(function):
-    backend = keras.backend.backend()
-    if backend == "jax":
-        import jax
-
-        return jax.jit(function)
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        return tf.function(function)
-    pytest.skip("PyTorch runs eagerly here; torch.compile is not exercised")
-
-
 @pytest.mark.parametrize("name", ["warmup", "keras schedule inside"])
 def test_a_host_step_inside_a_trace_gives_the_tensor_path_value(name):
     # Inside a trace even a Keras schedule of a constant is symbolic: the
     # evaluation starts over on tensors instead of failing.
     schedule = CATALOG[name]
-    traced = _traced(lambda: schedule(7))
-    np.testing.assert_allclose(to_numpy(traced()), schedule.values([7])[0], rtol=1e-7)
+    traced_call = traced(lambda: schedule(7))
+    np.testing.assert_allclose(
+        to_numpy(traced_call()), schedule.values([7])[0], rtol=1e-7
+    )
 
 
 class _NoKerasOps:
