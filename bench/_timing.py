@@ -13,18 +13,25 @@ from __future__ import annotations
 import gc
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def steps_per_second(run: Callable[[], int]) -> float:
     gc.collect()
-    gc.disable()
-    try:
+    with _gc_paused():
         start = time.perf_counter()
         steps = run()
         return steps / (time.perf_counter() - start)
-    finally:
-        gc.enable()
 
 
 def _pair(variant: Callable[[], int], baseline: Callable[[], int], flip: bool):
@@ -104,15 +111,12 @@ def compiled(function: Callable) -> Callable:
 def _microseconds_per_call(function: Callable, calls: int) -> float:
     import keras
 
-    gc.disable()
-    try:
+    with _gc_paused():
         start = time.perf_counter()
         for _ in range(calls):
             result = function()
         keras.ops.convert_to_numpy(result)  # asynchronous backends finish too
         return (time.perf_counter() - start) / calls * 1e6
-    finally:
-        gc.enable()
 
 
 def added_microseconds(
