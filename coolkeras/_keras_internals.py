@@ -3,11 +3,22 @@
 Everything here reads or works around private Keras 3.15 machinery, or asks a
 backend (jax, tensorflow, torch) something `keras.ops` cannot answer. Each
 function has its own test in `tests/test_keras_internals.py`, so a Keras upgrade
-that moves one of these breaks exactly one module and one test file.
+that moves one of these breaks exactly one module and one test file. The other
+modules of coolkeras use public Keras APIs only.
+
+The private names used, for `docs/design/state.md`: `keras.src.backend`
+(`in_stateless_scope`, `get_stateless_scope`, `in_symbolic_scope`),
+`keras.src.backend.common.global_state` (the layer call context, the global
+seed generator), `keras.src.random.seed_generator`,
+`keras.src.saving.serialization_lib.in_safe_mode`, `Optimizer._learning_rate`,
+`Optimizer._iterations`, `Trainer._compile_config`, `Layer._tracker`,
+`Trainer.jax_state_sync` and the JAX trainer's `_jax_state`, and JAX's
+`jax._src.core.trace_ctx`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import sys
 
@@ -60,13 +71,24 @@ def sync_training_state(model: keras.Model | None) -> None:
             sync()
 
 
+def inner_optimizer(optimizer: keras.optimizers.Optimizer):
+    """The optimizer that holds the learning rate and counts the updates.
+
+    Under a `mixed_float16` policy, `compile` wraps the user's optimizer in a
+    `LossScaleOptimizer`, which delegates both to its `inner_optimizer`.
+    """
+    while isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        optimizer = optimizer.inner_optimizer
+    return optimizer
+
+
 def optimizer_learning_rate_object(optimizer: keras.optimizers.Optimizer):
     """The object the optimizer evaluates: a float variable, schedule or callable.
 
     `optimizer.learning_rate` returns the current *value*; the schedule object
     behind it is only reachable through a private attribute.
     """
-    return optimizer._learning_rate
+    return inner_optimizer(optimizer)._learning_rate
 
 
 def forget_compiled_functions(model: keras.Model) -> None:
@@ -118,13 +140,107 @@ def optimizer_batch_counter(optimizer: keras.optimizers.Optimizer) -> keras.Vari
     """The optimizer's raw step variable, counting batches (micro-batches).
 
     With `gradient_accumulation_steps`, the public `optimizer.iterations` counts
-    updates; learning-rate schedules are evaluated at this raw count.
+    updates (`_iterations // steps`); learning-rate schedules are evaluated at
+    this raw count. Under a `LossScaleOptimizer`, the inner optimizer's.
     """
-    return optimizer._iterations
+    return inner_optimizer(optimizer)._iterations
 
 
-def set_tracked_attribute(layer: keras.layers.Layer, name: str, value) -> None:
-    """Sets an attribute that Keras tracks, even on a layer that is already built.
+def compile_arguments(model: keras.Model) -> dict:
+    """The live objects the model was compiled with (loss, metrics, weights...).
+
+    `model.get_compile_config()` serializes them; the objects themselves are
+    kept in a private `SerializableDict`.
+    """
+    compile_config = getattr(model, "_compile_config", None)
+    return dict(getattr(compile_config, "config", None) or {})
+
+
+def all_layers(model: keras.Model) -> list:
+    """Every layer inside `model` at any depth (sublayers of custom layers and
+    of nested models included), without `model` itself."""
+    return list(model._flatten_layers(include_self=False, recursive=True))
+
+
+def call_entry():
+    """The outermost layer whose call is running now, or `None`.
+
+    Keras keeps a call context for the outermost layer call under way; inside
+    a model's forward pass (including the symbolic build `fit` and `evaluate`
+    start with), its entry layer is that model. While a functional model is
+    being constructed, it is the layer being called on symbolic inputs.
+    """
+    context = _global_state.get_global_attribute("current_call_ctx")
+    return getattr(context, "entry_layer", None)
+
+
+def in_compiled_trace() -> bool:
+    """True while a backend traces a function: `jax.jit`, `tf.function`,
+    `torch.compile` (values read now become constants of the compiled code,
+    unless they are tensors the function receives or, on TensorFlow and
+    PyTorch, variables)."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        from jax._src import core as jax_core
+
+        return not jax_core.trace_ctx.is_top_level()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return not tf.executing_eagerly()
+    if backend == "torch":
+        import torch
+
+        return bool(torch.compiler.is_compiling())
+    return False
+
+
+def jax_fit_state(model: keras.Model):
+    """The state a JAX `fit` holds for `model` between syncs, or `None`.
+
+    During JAX `fit` the current values live in the trainer, not in the
+    variables, until `jax_state_sync`; Keras keeps them in `_jax_state`.
+    """
+    return getattr(model, "_jax_state", None)
+
+
+def track_layer(model: keras.Model, name: str, layer: keras.layers.Layer) -> None:
+    """Makes `model` own `layer`'s variables without calling it.
+
+    A functional or subclassed model tracks a layer assigned as an attribute.
+    A `Sequential` model treats every layer it tracks as part of its stack, so
+    there the layer is tracked by the stack's last layer instead. Either way
+    its variables are in `model.variables` (so JAX threads them through the
+    train step) and `save_weights`/`load_weights` keep them.
+    """
+    owner = model
+    if isinstance(model, keras.Sequential):
+        if not model.layers:
+            raise ValueError(
+                f"Sequential model '{model.name}' has no layers to hold "
+                "coolkeras' training state; add its layers first."
+            )
+        owner = model.layers[-1]
+    set_tracked_attribute(owner, name, layer)
+
+
+def wrap_method(obj, name: str, make_wrapper) -> None:
+    """Replaces `obj.name` by `make_wrapper(original)` on this instance only.
+
+    Keras looks its trainer methods up on the instance (`self.train_step`,
+    `self.compile`), so an instance attribute takes effect for every later
+    call, including calls from a subclass's own overrides. The original bound
+    method stays reachable as `obj.__dict__["_coolkeras_original_" + name]`.
+    """
+    original = getattr(obj, name)
+    obj.__dict__["_coolkeras_original_" + name] = original
+    wrapper = make_wrapper(original)
+    object.__setattr__(obj, name, wrapper)
+
+
+@contextlib.contextmanager
+def unlocked(layer: keras.layers.Layer):
+    """Lets a built layer take new state (`add_weight`, tracked attributes).
 
     Keras locks a built layer against new state; it unlocks its own tracker the
     same way when it adds quantization variables.
@@ -134,10 +250,16 @@ def set_tracked_attribute(layer: keras.layers.Layer, name: str, value) -> None:
     if locked:
         tracker.unlock()
     try:
-        setattr(layer, name, value)
+        yield layer
     finally:
         if locked:
             tracker.lock()
+
+
+def set_tracked_attribute(layer: keras.layers.Layer, name: str, value) -> None:
+    """Sets an attribute that Keras tracks, even on a layer that is already built."""
+    with unlocked(layer):
+        setattr(layer, name, value)
 
 
 def sum_over_replicas(values: list) -> list:

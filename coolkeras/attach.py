@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import functools
-import inspect
 from typing import Any
 
 import keras
 
-from coolkeras import _keras_internals
+from coolkeras import _discovery, _keras_internals, _step_context
+from coolkeras import _training_state as training_state
 from coolkeras.hyperparameter import Hyperparameter
 
 __all__ = ["attach"]
-
-_SEARCH_DEPTH = 4
-_STATES = "_coolkeras_hyperparameter_states"
 
 
 @keras.saving.register_keras_serializable(package="coolkeras")
@@ -44,118 +40,62 @@ class _PerUpdate(keras.optimizers.schedules.LearningRateSchedule):
         return cls(schedule, config["updates_per_step"])
 
 
-def _find_hyperparameters(obj: Any, found: dict, seen: set, depth: int) -> None:
-    if id(obj) in seen or depth > _SEARCH_DEPTH:
-        return
-    seen.add(id(obj))
-    if isinstance(obj, Hyperparameter):
-        found[id(obj)] = obj
-        return
-    if isinstance(obj, (list, tuple)):
-        children = list(obj)
-    elif isinstance(obj, dict):
-        children = list(obj.values())
-    elif hasattr(obj, "__dict__") and not inspect.isroutine(obj):
-        children = list(vars(obj).values())
-    else:
-        return
-    for child in children:
-        if isinstance(child, (keras.Variable, str, int, float)) or child is None:
-            continue
-        _find_hyperparameters(child, found, seen, depth + 1)
-
-
-def _held_by_layers(model: keras.Model) -> list:
-    layers, stack = [], list(model.layers)
-    while stack:
-        layer = stack.pop()
-        layers.append(layer)
-        stack.extend(getattr(layer, "layers", []))
-    return layers
-
-
-def _own(model: keras.Model, holders: list[keras.layers.Layer]) -> None:
-    """Makes the model own the holders' variables, so JAX threads them through.
-
-    Keras tracks a layer assigned as an attribute of a functional or subclassed
-    model; a `Sequential` model only counts the layers of its stack, so there
-    the holders ride on the stack's last layer instead. Either way they are
-    saved by `save_weights` and restored by `load_weights`/`BackupAndRestore`.
-    """
-    if not holders:
-        return
-    for owner in (model, model.layers[-1] if model.layers else None):
-        if owner is None:
-            break
-        previous = list(getattr(owner, _STATES, []))
-        _keras_internals.set_tracked_attribute(owner, _STATES, previous + holders)
-        owned = {id(v) for v in model.non_trainable_variables}
-        if all(id(v) in owned for holder in holders for v in holder.variables):
-            return
-        _keras_internals.set_tracked_attribute(owner, _STATES, previous)
-    raise RuntimeError(
-        f"coolkeras could not make model '{model.name}' own its hyperparameters' "
-        "state; please report this with the model's type."
-    )
-
-
-def _count_training_steps(model: keras.Model, counted: list[Hyperparameter]) -> None:
-    """Wraps this model's `compute_loss` so each training step advances `counted`.
-
-    `compute_loss` runs once per batch inside the compiled train step on every
-    backend, after the forward pass and the loss read the current values, and on
-    JAX the model-owned variables assigned there are carried out of the step.
-    """
-    wrapped = getattr(model, "_coolkeras_counted", None)
-    if wrapped is not None:  # attached before: count the earlier ones too
-        wrapped.extend(hp for hp in counted if all(hp is not old for old in wrapped))
-        return
-    original = model.compute_loss
-
-    @functools.wraps(original)
-    def compute_loss(x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        loss = original(x, y, y_pred, sample_weight, training=training)
-        if training:
-            for hp in model._coolkeras_counted:
-                _keras_internals.increment(hp._state.step)
-        return loss
-
-    model._coolkeras_counted = list(counted)
-    model.compute_loss = compute_loss
-
-
 def attach(
     model: keras.Model, *hyperparameters: Hyperparameter
 ) -> list[Hyperparameter]:
-    """Makes a compiled model own its hyperparameters and count its updates.
+    """Makes a model own its hyperparameters: the one extra line.
 
-    Call it once after `model.compile(...)` (and again after loading a model to
-    train it further). It finds every `coolkeras.Hyperparameter` held by the
-    model's layers, its compiled loss objects and its optimizer; pass any other
-    (for example one read by a plain loss function) explicitly. It also makes a
-    learning-rate schedule count optimizer updates when
-    `gradient_accumulation_steps` is set.
+    Keras 3 threads only the state a model owns through its compiled steps:
+    on JAX, a variable that a loss reads but the model does not own is frozen
+    at its first value, and Keras offers no place for a value that depends on
+    the training step outside the optimizer. `attach` gives the model one
+    `TrainingState` (see `docs/design/state.md`): the settings of every
+    hyperparameter it trains with and its clock, the number of optimizer
+    updates it has made. Every train, test and predict step of the model then
+    reads each hyperparameter at that clock: `schedule(u)` at update `u`, on
+    every backend, with `steps_per_execution > 1` and gradient accumulation,
+    in the forward pass, the loss, metrics, constraints and the optimizer.
+
+    Call it once per model, before or after `compile`; it finds the
+    hyperparameters held by layers (also in regularizers and constraints),
+    compiled losses and metrics (also those a loss *function* reads as a
+    global or closure variable), `loss_weights` and the optimizer's learning
+    rate, and finds them again after every later `compile`. Pass others
+    explicitly. A model whose layers hold hyperparameters (`AddLoss`,
+    `LossLayer`, `CenterLoss` with a scheduled weight), and a model trained
+    with `coolkeras.callbacks.ReduceOnPlateau` or `Evaluator`, attaches
+    itself. `evaluate` and `predict` need nothing: they read the current value
+    and never advance it. In a custom training loop on TensorFlow or PyTorch
+    the clock follows `optimizer.apply`; in a stateless JAX loop pass the step
+    yourself: `hp(step)`.
+
+    Forgetting it raises a `RuntimeError` when `fit` or `evaluate` starts (in
+    the symbolic build, before Keras changes any variable) rather than
+    silently freezing the value.
 
     Args:
-        model: a compiled Keras model.
+        model: a Keras model.
         *hyperparameters: hyperparameters the search would not find.
 
     Returns:
-        The list of hyperparameters now attached to `model`.
+        The hyperparameters the model trains with.
+
+    Raises:
+        TypeError: if `model` is not a Keras model or an extra argument is not
+            a `Hyperparameter`.
 
     Example:
 
     >>> import keras, coolkeras
     >>> eps = coolkeras.Hyperparameter(0.1, name="eps")
     >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-    >>> model.compile("sgd", loss=lambda y, p: eps.value * keras.ops.mean((y - p) ** 2))
-    >>> [hp.name for hp in coolkeras.attach(model, eps)]
+    >>> model.compile("sgd", loss=lambda y, p: eps * keras.ops.mean((y - p) ** 2))
+    >>> [hp.name for hp in coolkeras.attach(model)]
     ['eps']
     """
-    if getattr(model, "optimizer", None) is None:
-        raise ValueError(
-            "`attach` needs a compiled model: call `model.compile(...)` first. "
-            f"Received: model={getattr(model, 'name', model)!r} (not compiled)"
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            f"`model` must be a Keras model. Received: model={model!r}"
         )
     for hp in hyperparameters:
         if not isinstance(hp, Hyperparameter):
@@ -163,31 +103,131 @@ def attach(
                 "Extra arguments to `attach` must be `coolkeras.Hyperparameter` "
                 f"objects. Received: {hp!r}"
             )
-    optimizer = model.optimizer
-    updates_per_step = optimizer.gradient_accumulation_steps or 1
+    state = training_state.own_state(model) or _install(model)
+    extra = model.__dict__.setdefault("_coolkeras_extra_hyperparameters", [])
+    extra.extend(hp for hp in hyperparameters if hp not in extra)
+    if _bind_all(model, state):
+        _keras_internals.forget_compiled_functions(model)
+    return state.hyperparameters
+
+
+def attach_calling_model() -> None:
+    """Attaches the compiled model whose forward pass is running, if any.
+
+    Layers that hold hyperparameters call this from `call`: in the symbolic
+    build that `fit`, `evaluate` and `predict` start with (before any step),
+    or in an eager call. Never from inside a compiled step, where it would be
+    too late for JAX.
+    """
+    if _step_context.current() is not None or (
+        _keras_internals.in_compiled_trace()
+        and not _keras_internals.in_symbolic_build()
+    ):
+        return
+    model = _keras_internals.call_entry()
+    if isinstance(model, keras.Model) and getattr(model, "compiled", False):
+        if training_state.own_state(model) is None:
+            attach(model)
+
+
+def _bind_all(model: keras.Model, state) -> bool:
+    extra = model.__dict__.get("_coolkeras_extra_hyperparameters", [])
+    roots = [*_discovery.model_roots(model), *extra]
+    changed = False
+    for hp in _discovery.find(roots, Hyperparameter):
+        changed |= state.bind(hp)
+    for inner in _discovery.nested_models(model):
+        if training_state.state_for_steps(inner) is None:
+            _keras_internals.track_layer(inner, training_state.BORROWED, state)
+            object.__setattr__(inner, training_state.BORROWED, state)
+            _wrap_steps(inner, ("test_step", "predict_step"))
+            changed = True
+    changed |= _count_updates_for_learning_rate(model, state)
+    return changed
+
+
+def _count_updates_for_learning_rate(model: keras.Model, state) -> bool:
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        return False
+    inner = _keras_internals.inner_optimizer(optimizer)
+    per_update = int(inner.gradient_accumulation_steps or 1)
     learning_rate = _keras_internals.optimizer_learning_rate_object(optimizer)
-
-    found: dict[int, Hyperparameter] = {id(hp): hp for hp in hyperparameters}
-    for root in [*_held_by_layers(model), model.loss, learning_rate]:
-        _find_hyperparameters(root, found, set(), 0)
-
-    counted, holders = [], []
-    for hp in found.values():
-        if hp is learning_rate:
-            hp._attach_to_optimizer(model, updates_per_step)
-            continue
-        holder = hp._attach_to_model(model, updates_per_step)
-        if holder is not None:
-            holders.append(holder)
-        counted.append(hp)
-    _own(model, holders)
-    _count_training_steps(model, counted)
-
     if (
-        updates_per_step > 1
+        per_update > 1
         and isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule)
         and not isinstance(learning_rate, (Hyperparameter, _PerUpdate))
     ):
-        optimizer.learning_rate = _PerUpdate(learning_rate, updates_per_step)
-    _keras_internals.forget_compiled_functions(model)
-    return list(found.values())
+        inner.learning_rate = _PerUpdate(learning_rate, per_update)
+        return True
+    return False
+
+
+def _install(model: keras.Model):
+    # No `assign` here: inside the symbolic build (a layer attaching its model)
+    # assignments would go to Keras' stateless scope, while initial values are
+    # set when the scope ends, as for any layer built there.
+    state = training_state.TrainingState(model, clock=_updates(model))
+    _keras_internals.track_layer(model, training_state.TRACKED, state)
+    object.__setattr__(model, training_state.OWN, state)
+    _wrap_steps(model, ("train_step", "test_step", "predict_step"))
+    _keras_internals.wrap_method(model, "compile", lambda original: _compile(
+        model, original
+    ))
+    return state
+
+
+def _updates(model: keras.Model) -> int:
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        return 0
+    _keras_internals.sync_training_state(model)
+    return int(keras.ops.convert_to_numpy(optimizer.iterations))
+
+
+def _compile(model: keras.Model, original):
+    def compile(*args, **kwargs):
+        state = training_state.own_state(model)
+        previous = _previous_optimizer(model)
+        updates = state.updates_now() if previous is not None else None
+        original(*args, **kwargs)
+        if previous is not None and _previous_optimizer(model) is not previous:
+            state.optimizer_changed(updates)
+        _bind_all(model, state)
+        if model.optimizer is not None:
+            state.refresh_clock()
+
+    return compile
+
+
+def _previous_optimizer(model: keras.Model):
+    optimizer = getattr(model, "optimizer", None)
+    return None if optimizer is None else _keras_internals.inner_optimizer(optimizer)
+
+
+_KINDS = {"train_step": "train", "test_step": "test", "predict_step": "predict"}
+
+
+def _wrap_steps(model: keras.Model, names: tuple) -> None:
+    for name in names:
+        _keras_internals.wrap_method(model, name, _step_wrapper(model, name))
+
+
+def _step_wrapper(model: keras.Model, name: str):
+    kind = _KINDS[name]
+
+    def make(original):
+        def step(*args):
+            state = training_state.state_for_steps(model)
+            if state is None:
+                return original(*args)
+            values = state.step_values(kind, args, model)
+            with _step_context.active(values):
+                result = original(*args)
+            if kind == "train" and state.owner() is model:
+                result = state.after_train_step(result)
+            return result
+
+        return step
+
+    return make

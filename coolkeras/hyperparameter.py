@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
+import weakref
 from typing import Any
 
 import keras
 import numpy as np
 from keras import ops
 
-from coolkeras import _keras_internals
+from coolkeras import _keras_internals, _step_context
 from coolkeras.schedules import _time
 
 __all__ = ["Hyperparameter"]
@@ -19,78 +21,22 @@ LearningRateSchedule = keras.optimizers.schedules.LearningRateSchedule
 
 
 def _check_number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"`{name}` must be a number. Received: {name}={value!r}")
+    value = float(value)
     if not math.isfinite(value):
         raise ValueError(f"`{name}` must be finite. Received: {name}={value}")
-    return float(value)
+    return value
 
 
 def _check_step(step: Any) -> int:
-    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+    if (
+        isinstance(step, (bool, np.bool_))
+        or not isinstance(step, numbers.Integral)
+        or step < 0
+    ):
         raise ValueError(f"`step` must be an integer >= 0. Received: step={step!r}")
-    return step
-
-
-class _State:
-    """The numbers behind a hyperparameter, held in two variables.
-
-    `step` counts training batches; `settings` packs `[scale, assigned value,
-    is assigned]` into one vector, because on JAX every variable of the train
-    step's state costs dispatch time at each step. They start free-standing;
-    `attach` re-creates them inside the model (or the optimizer, for a learning
-    rate), which is what makes JAX thread them through the train step and
-    `save_weights`/`BackupAndRestore` keep them.
-    """
-
-    NAMES = ("step", "settings")
-
-    def __init__(self, scale: float, assigned: float | None, step: int):
-        self.step = keras.Variable(step, dtype="int32", trainable=False, name="step")
-        self.settings = keras.Variable(
-            [scale, 0.0 if assigned is None else assigned, float(assigned is not None)],
-            dtype="float32",
-            trainable=False,
-            autocast=False,
-            name="settings",
-        )
-
-    def values(self) -> dict[str, Any]:
-        return {
-            name: keras.ops.convert_to_numpy(getattr(self, name)) for name in self.NAMES
-        }
-
-    def read(self) -> tuple[float, float, bool]:
-        """`(scale, assigned, is_assigned)` as Python values (eager)."""
-        scale, assigned, is_assigned = self.values()["settings"].tolist()
-        return scale, assigned, is_assigned > 0.5
-
-    def write(self, scale: float, assigned: float, is_assigned: bool) -> None:
-        self.settings.assign([scale, assigned, float(is_assigned)])
-
-    def rebind(self, make_variable) -> None:
-        for name, value in self.values().items():
-            setattr(self, name, make_variable(name, value))
-
-
-class _StateHolder(keras.layers.Layer):
-    """A weightless-looking layer that lets a model own a hyperparameter's state."""
-
-    def __init__(self, state: _State, **kwargs: Any):
-        super().__init__(**kwargs)
-
-        def make_variable(name, value):
-            return self.add_weight(
-                shape=getattr(state, name).shape,
-                dtype=getattr(state, name).dtype,
-                trainable=False,
-                initializer=keras.initializers.Constant(value),
-                autocast=False,  # full precision when read in a mixed layer
-                name=name,
-            )
-
-        state.rebind(make_variable)
-        self.built = True
+    return int(step)
 
 
 @keras.saving.register_keras_serializable(package="coolkeras")
@@ -100,52 +46,46 @@ class Hyperparameter(LearningRateSchedule):
     Keras 3 gives you `keras.Variable`, but a variable that a loss function reads
     and a callback changes is frozen at its first value on JAX when the model does
     not own it, and a per-batch callback only acts once per execution when
-    `steps_per_execution > 1`. A `Hyperparameter` is computed inside the train
-    step from its own update counter, so the value used at update `u` is
-    `schedule(u)` on every backend, under `jit`, with `steps_per_execution > 1`
-    and with gradient accumulation (it counts optimizer updates, not batches).
+    `steps_per_execution > 1`. A `Hyperparameter` is a schedule of the model's
+    optimizer updates: the value used at update `u` is `schedule(u)`, computed
+    inside each compiled step on every backend, with `steps_per_execution > 1`
+    and with gradient accumulation (it counts updates, not batches).
 
-    Use `hp.value` wherever a tensor is needed: in a loss function, a layer's
-    `call`, a regularizer, or pass `hp` itself as an optimizer's learning rate.
-    After `model.compile(...)`, one line makes the model own it:
-    `coolkeras.attach(model)` (it finds hyperparameters held by layers, by the
-    compiled loss and by the optimizer; pass others explicitly). Without that
-    line, reading `hp.value` during training raises an error instead of
-    silently freezing the value.
+    Use it where the article used `K.variable`: in a loss function
+    (`(1 - eps) * loss1 + eps * loss2`), a layer's `call`, a regularizer, a
+    constraint, a metric, or pass it as an optimizer's learning rate. `hp.value`
+    is the value as a float32 tensor, `float(hp)` as a Python float. A model
+    trains with it after one line, `coolkeras.attach(model)` (see there); a
+    model whose coolkeras layers hold it attaches itself.
 
     Callbacks may change it between steps: `hp.assign(v)` replaces the schedule
     by the constant `v`, `hp.scale(f)` multiplies the value by `f` from then on
     (what `coolkeras.callbacks.ReduceOnPlateau` does), `hp.reset()` undoes both.
-    The step, scale and assigned value are saved with the model's weights and
+    These changes belong to the hyperparameter (every model it is used by sees
+    them); the clock belongs to each model, so a second model (a k-fold run)
+    starts its schedule at update 0. Both are saved with the model, and
     restored by `keras.callbacks.BackupAndRestore`.
 
     Args:
         value: a float, or a schedule (any `LearningRateSchedule`, e.g. from
-            `coolkeras.schedules`) evaluated at the update count.
-        name: a name used in error messages and state paths.
+            `coolkeras.schedules`) of the optimizer update count.
+        name: a name used in logs, error messages and state paths.
             Defaults to `"hyperparameter"`.
-        scale: initial multiplier. Defaults to `1.0`.
-        assigned: initial assigned constant replacing the schedule, or `None`.
-            Defaults to `None`.
-        step: initial count of training batches already seen (the saved config
-            carries it, so a reloaded model resumes its schedules). Defaults to `0`.
 
     Example:
 
     >>> import coolkeras
-    >>> eps = coolkeras.Hyperparameter(0.1, name="eps")
+    >>> from coolkeras import schedules
+    >>> eps = coolkeras.Hyperparameter(schedules.Linear(0.1, 0.0, steps=10))
+    >>> round(float(eps), 6), round(float(eps(5)), 6)
+    (0.1, 0.05)
     >>> eps.scale(0.5)
-    >>> round(float(eps), 6)
-    0.05
+    >>> round(float(eps), 6), round(float(1 - eps), 6)
+    (0.05, 0.95)
     """
 
     def __init__(
-        self,
-        value: float | LearningRateSchedule,
-        name: str = "hyperparameter",
-        scale: float = 1.0,
-        assigned: float | None = None,
-        step: int = 0,
+        self, value: float | LearningRateSchedule, name: str = "hyperparameter"
     ):
         if isinstance(value, Hyperparameter):
             raise TypeError(
@@ -161,50 +101,44 @@ class Hyperparameter(LearningRateSchedule):
                 f"`name` must be a non-empty string. Received: name={name!r}"
             )
         self.name = name
-        self._state = _State(
-            _check_number("scale", scale),
-            None if assigned is None else _check_number("assigned", assigned),
-            _check_step(step),
-        )
-        self._owner: keras.Model | None = None
-        self._updates_per_step = 1
-        self._owned_by_optimizer = False
+        self._scale, self._assigned = 1.0, None
+        self._position = 0  # the step when no model holds the hyperparameter
+        self._restored = False  # made from a saved config
+        self._baked = False  # read as a constant inside a compiled function
+        self._baked_warned = False
+        self._states: list = []  # weak references to the `TrainingState`s
 
     # -- values ---------------------------------------------------------------
 
-    def _base_value(self, update):
-        if self.schedule is None:
-            return ops.convert_to_tensor(self.initial, "float32")
-        return ops.cast(self.schedule(update), "float32")
-
-    def _value_at(self, step):
-        value = self._value_on_host(step)
-        if value is not None:
-            return ops.convert_to_tensor(value, "float32")
-        state = self._state
-        update = ops.cast(step, "int32")
-        if self._updates_per_step > 1:  # one op less per step without accumulation
-            update = ops.floor_divide(update, self._updates_per_step)
-        settings = state.settings.value
-        base = ops.where(
-            settings[2] > 0.5,
-            settings[1],
-            self._base_value(update),
+    def _settings(self) -> np.ndarray:
+        assigned = self._assigned
+        return np.array(
+            [self._scale, 0.0 if assigned is None else assigned, assigned is not None],
+            dtype="float32",
         )
-        return base * settings[0]
 
-    def _value_on_host(self, step):
-        """`_value_at` in numpy, when the step and the state are on the host.
+    def _evaluate(self, update, settings):
+        """The value at update `update` with `settings` (tensors or numpy)."""
+        host = self._evaluate_on_host(update, settings)
+        if host is not None:
+            return ops.convert_to_tensor(host, "float32")
+        settings = ops.convert_to_tensor(settings, "float32")
+        if self.schedule is None:
+            base = ops.convert_to_tensor(self.initial, "float32")
+        else:
+            base = ops.cast(self.schedule(ops.cast(update, "int32")), "float32")
+        return ops.where(settings[2] > 0.5, settings[1], base) * settings[0]
 
-        That is the case in an eager PyTorch train step, where each Keras op
-        costs ~15 µs of dispatch; `None` under `jit`, `tf.function` and
-        `torch.compile`, and on accelerators.
+    def _evaluate_on_host(self, update, settings):
+        """`_evaluate` in numpy when the update and settings are known on the host.
+
+        That is the case in an eager PyTorch step, where each Keras op costs
+        ~15 µs of dispatch; `None` under `jit`, `tf.function`, `torch.compile`
+        and on accelerators.
         """
-        step = _keras_internals.host_value(step)
-        if step is None:
-            return None
-        settings = _keras_internals.host_value(self._state.settings)
-        if settings is None:
+        update = _keras_internals.host_value(update)
+        settings = _keras_internals.host_value(settings)
+        if update is None or settings is None:
             return None
         scale, assigned, is_assigned = settings.tolist()
         if is_assigned > 0.5:
@@ -212,145 +146,220 @@ class Hyperparameter(LearningRateSchedule):
         elif self.schedule is None:
             base = np.float32(self.initial)
         else:
-            base = _time.value_at(self.schedule, int(step) // self._updates_per_step)
-        return base * np.float32(scale)
-
-    def _check_attached(self) -> None:
-        if self._owner is None and not _keras_internals.in_symbolic_build():
-            raise RuntimeError(
-                f"Hyperparameter '{self.name}' is read inside a model but is not "
-                "attached to it, so its value would not follow training (on JAX it "
-                "would be frozen at its first value). After `model.compile(...)`, "
-                "call `coolkeras.attach(model)`, passing this hyperparameter if it "
-                "is not held by a layer, the compiled loss or the optimizer: "
-                f"`coolkeras.attach(model, {self.name})`."
-            )
+            base = _time.value_at(self.schedule, int(update))
+            if not isinstance(base, np.generic):  # a Keras schedule inside a trace
+                return None
+        return np.float32(base * np.float32(scale))
 
     @property
     def value(self):
         """The value for the current training step, as a float32 scalar tensor."""
-        self._check_attached()
-        return self._value_at(self._state.step.value)
+        values = _step_context.current()
+        if values is not None and values.has(self):
+            return values.value(self)
+        return self._evaluate(*self._outside_a_step())
 
     def __call__(self, step):
-        """The value at optimizer step `step` (Keras calls this for a learning rate).
+        """The value at update `step` (Keras calls this for a learning rate).
 
-        Keras passes its own step here, so an unattached learning rate still
-        follows its schedule; only where its state would be frozen (inside a JAX
-        train step) is `attach` required.
+        As an optimizer's learning rate inside a step of an attached model, it is
+        the value at the model's clock, which counts updates under gradient
+        accumulation and continues across optimizers; elsewhere `step` is taken
+        as given, the way a schedule inside another schedule is called.
         """
-        if _keras_internals.is_unmapped_in_stateless_scope(self._state.settings):
-            self._check_attached()
-        return self._value_at(step)
+        values = _step_context.current()
+        if values is not None and values.has(self):
+            if values.learning_rate is self:
+                return values.value(self)
+            return self._evaluate(step, values.settings[self])
+        update, settings = self._outside_a_step()
+        state = self._primary_state()
+        if state is not None and state.learning_rate() is self:
+            step = ops.floor_divide(step, state.updates_per_step())
+            step = step + ops.cast(state.offset.value, step.dtype)
+        return self._evaluate(step, settings)
+
+    def _outside_a_step(self):
+        """The `(update, settings)` to read when no step of a model holds it."""
+        self._check_readable()
+        state = self._primary_state()
+        if _keras_internals.in_symbolic_build():  # shapes only
+            return self._position, self._settings()
+        if not _keras_internals.in_compiled_trace():
+            if state is not None:
+                self._position = state.updates_now()
+            return self._position, self._settings()
+        if state is None:
+            self._baked = True
+            return self._position, self._settings()
+        if keras.backend.backend() == "jax":
+            self._warn_baked()
+        return state.updates_tensor(), state.settings_variable(self).value
+
+    def _check_readable(self) -> None:
+        if self._states or self._restored or not _keras_internals.in_symbolic_build():
+            return
+        entry = _keras_internals.call_entry()
+        if entry is not None and not (
+            isinstance(entry, keras.Model) and getattr(entry, "compiled", False)
+        ):
+            return  # a layer called on symbolic inputs while a model is defined
+        raise RuntimeError(
+            f"Hyperparameter '{self.name}' is read while a compiled model is built "
+            "for training or evaluation, but no model owns it, so its value could "
+            "not follow training (on JAX it would be frozen at its first value). "
+            "Call `coolkeras.attach(model)` once, before or after "
+            "`model.compile(...)`; if it still cannot find this hyperparameter, "
+            f"pass it: `coolkeras.attach(model, {self.name})`."
+        )
+
+    def _warn_baked(self) -> None:
+        if not self._baked_warned:
+            self._baked_warned = True
+            warnings.warn(
+                f"Hyperparameter '{self.name}' is read inside a JAX function that "
+                "is not a step of its model (a training loop of your own, or a "
+                "model that is not attached): its value is fixed there at the "
+                "value of the moment it was compiled. In your own loop, pass the "
+                f"step: `{self.name}(step)`.",
+                stacklevel=4,
+            )
 
     def __float__(self) -> float:
-        _keras_internals.sync_training_state(self._owner)
-        return float(ops.convert_to_numpy(self._value_at(self._batch_counter().value)))
-
-    def _batch_counter(self) -> keras.Variable:
-        if self._owned_by_optimizer:
-            return _keras_internals.optimizer_batch_counter(self._owner.optimizer)
-        return self._state.step
+        update, settings = self._outside_a_step()
+        return float(keras.ops.convert_to_numpy(self._evaluate(update, settings)))
 
     @property
     def step(self) -> int:
         """The number of optimizer updates counted so far: the schedule's step."""
-        _keras_internals.sync_training_state(self._owner)
-        return (
-            int(ops.convert_to_numpy(self._batch_counter())) // self._updates_per_step
-        )
+        state = self._primary_state()
+        if state is not None:
+            self._position = state.updates_now()
+        return self._position
+
+    # -- arithmetic, as with `keras.Variable` --------------------------------
+
+    def __add__(self, other):
+        return ops.add(self.value, other)
+
+    def __radd__(self, other):
+        return ops.add(other, self.value)
+
+    def __sub__(self, other):
+        return ops.subtract(self.value, other)
+
+    def __rsub__(self, other):
+        return ops.subtract(other, self.value)
+
+    def __mul__(self, other):
+        return ops.multiply(self.value, other)
+
+    def __rmul__(self, other):
+        return ops.multiply(other, self.value)
+
+    def __truediv__(self, other):
+        return ops.divide(self.value, other)
+
+    def __rtruediv__(self, other):
+        return ops.divide(other, self.value)
+
+    def __pow__(self, other):
+        return ops.power(self.value, other)
+
+    def __rpow__(self, other):
+        return ops.power(other, self.value)
+
+    def __neg__(self):
+        return ops.negative(self.value)
+
+    __hash__ = object.__hash__
 
     # -- changes from callbacks -------------------------------------------------
 
     def assign(self, value: float) -> None:
         """Uses the constant `value` (times the scale) from the next step on."""
         value = _check_number("value", value)
-        _keras_internals.sync_training_state(self._owner)
-        scale, _, _ = self._state.read()
-        self._state.write(scale, value, True)
+        self._check_changeable()
+        self._assigned = value
+        self._write()
 
     def scale(self, factor: float) -> None:
         """Multiplies the value by `factor` from the next step on."""
         factor = _check_number("factor", factor)
         if factor <= 0:
             raise ValueError(f"`factor` must be > 0. Received: factor={factor}")
-        _keras_internals.sync_training_state(self._owner)
-        scale, assigned, is_assigned = self._state.read()
-        self._state.write(scale * factor, assigned, is_assigned)
+        self._check_changeable()
+        self._scale *= factor
+        self._write()
 
     def reset(self) -> None:
         """Drops any assigned value and scale: the schedule alone again."""
-        _keras_internals.sync_training_state(self._owner)
-        self._state.write(1.0, 0.0, False)
+        self._check_changeable()
+        self._scale, self._assigned = 1.0, None
+        self._write()
 
-    # -- ownership (used by coolkeras.attach) ------------------------------------
-
-    def _attach_to_model(self, model: keras.Model, updates_per_step: int):
-        if self._owner is model:
-            return None
-        self._check_unowned(model)
-        self._owner, self._updates_per_step = model, updates_per_step
-        return _StateHolder(self._state, name=f"{self.name}_state")
-
-    def _attach_to_optimizer(self, model: keras.Model, updates_per_step: int) -> None:
-        if self._owner is model:
-            return
-        self._check_unowned(model)
-        optimizer = model.optimizer
-
-        def make_variable(name, value):
-            return optimizer.add_variable(
-                shape=getattr(self._state, name).shape,
-                dtype=getattr(self._state, name).dtype,
-                initializer=keras.initializers.Constant(value),
-                name=f"{self.name}_{name}",
+    def _check_changeable(self) -> None:
+        if self._baked and not self._live_states():
+            raise RuntimeError(
+                f"Hyperparameter '{self.name}' was compiled into a step of a model "
+                "that does not own it, so this change would not reach that step. "
+                "Call `coolkeras.attach(model)` on the model that trains with it."
             )
 
-        saved_step = int(ops.convert_to_numpy(self._state.step))
-        self._state.rebind(make_variable)
-        self._owner, self._updates_per_step = model, updates_per_step
-        self._owned_by_optimizer = True
-        counter = _keras_internals.optimizer_batch_counter(optimizer)
-        if saved_step > 0 and int(ops.convert_to_numpy(counter)) == 0:
-            counter.assign(saved_step)
-            warnings.warn(
-                f"The learning rate '{self.name}' resumes at batch {saved_step}, "
-                "but the optimizer's own state (momentum, moments) was not restored: "
-                "Keras skips it when loading a `.keras` file whose optimizer held a "
-                "Hyperparameter learning rate. To resume exactly, use "
-                "`keras.callbacks.BackupAndRestore` or `save_weights`/`load_weights`.",
-                stacklevel=3,
-            )
+    def _write(self) -> None:
+        settings = self._settings()
+        for state in self._live_states():
+            state.write_settings(self, settings)
 
-    def _check_unowned(self, model: keras.Model) -> None:
-        if self._owner is not None:
-            raise ValueError(
-                f"Hyperparameter '{self.name}' is already attached to model "
-                f"'{self._owner.name}'; a hyperparameter belongs to one model. "
-                f"Received: model={model.name!r}"
-            )
+    # -- ownership (see coolkeras/_training_state.py) ---------------------------
+
+    def _bind(self, state) -> None:
+        self._states.append(weakref.ref(state))
+
+    def _live_states(self) -> list:
+        live = [ref() for ref in self._states]
+        live = [s for s in live if s is not None and s.owner() is not None]
+        self._states = [weakref.ref(state) for state in live]
+        return live
+
+    def _primary_state(self):
+        """The state of the model that most recently took this hyperparameter."""
+        live = self._live_states()
+        return live[-1] if live else None
+
+    def _settings_loaded(self, settings: np.ndarray) -> None:
+        scale, assigned, is_assigned = settings.tolist()
+        self._scale = scale
+        self._assigned = assigned if is_assigned > 0.5 else None
 
     # -- serialization -----------------------------------------------------------
 
     def get_config(self) -> dict[str, Any]:
-        _keras_internals.sync_training_state(self._owner)
-        scale, assigned, is_assigned = self._state.read()
         return {
             "value": self.initial
             if self.schedule is None
             else keras.saving.serialize_keras_object(self.schedule),
             "name": self.name,
-            "scale": scale,
-            "assigned": assigned if is_assigned else None,
-            "step": int(ops.convert_to_numpy(self._batch_counter())),
+            "scale": self._scale,
+            "assigned": self._assigned,
+            "step": self.step,
         }
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Hyperparameter:
+        """Restores a hyperparameter with its scale, assigned value and step."""
         config = dict(config)
-        if isinstance(config["value"], dict):
-            config["value"] = keras.saving.deserialize_keras_object(config["value"])
-        return cls(**config)
+        value = config.pop("value")
+        if isinstance(value, dict):
+            value = keras.saving.deserialize_keras_object(value)
+        hyperparameter = cls(value, name=config.pop("name", "hyperparameter"))
+        hyperparameter._scale = _check_number("scale", config.pop("scale", 1.0))
+        assigned = config.pop("assigned", None)
+        if assigned is not None:
+            hyperparameter._assigned = _check_number("assigned", assigned)
+        hyperparameter._position = _check_step(config.pop("step", 0))
+        hyperparameter._restored = True
+        return hyperparameter
 
     def __repr__(self) -> str:
         source = self.initial if self.schedule is None else type(self.schedule).__name__

@@ -9,7 +9,12 @@ from typing import TYPE_CHECKING, Any
 import keras
 from keras import ops
 
-from coolkeras.hyperparameter import current_value, number_or_hyperparameter
+from coolkeras.attach import attach_calling_model
+from coolkeras.hyperparameter import (
+    Hyperparameter,
+    current_value,
+    number_or_hyperparameter,
+)
 
 if TYPE_CHECKING:
     from coolkeras.layers.center_loss_objective import (
@@ -162,6 +167,8 @@ class CenterLoss(keras.layers.Layer):
         )
 
     def call(self, inputs, training=None):
+        if isinstance(self.weight, Hyperparameter):
+            attach_calling_model()
         head, features = inputs
         # A Python flag read by the loss of the same step (never a tensor): the
         # trainers call the model, then the loss, in one trace or eager step.

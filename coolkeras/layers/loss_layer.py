@@ -8,7 +8,12 @@ import keras
 from keras import ops
 
 from coolkeras import _keras_internals
-from coolkeras.hyperparameter import current_value, number_or_hyperparameter
+from coolkeras.attach import attach_calling_model
+from coolkeras.hyperparameter import (
+    Hyperparameter,
+    current_value,
+    number_or_hyperparameter,
+)
 
 __all__ = ["LossLayer"]
 
@@ -117,6 +122,8 @@ class LossLayer(keras.layers.Layer):
         )
 
     def call(self, inputs, training=None):
+        if isinstance(self.weight, Hyperparameter):
+            attach_calling_model()
         term = ops.mean(self.compute_loss(inputs, training=training))
         term = ops.cast(term, "float32") * current_value(self.weight)
         self.add_loss(term)
