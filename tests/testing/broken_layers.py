@@ -1,6 +1,7 @@
 """Deliberately broken custom layers, one defect each, for `check_layer` tests.
 
-Every class except `Unregistered` is registered, so each one fails only the
+Every class except `Unregistered`, and each function for `Function`, is
+registered, so each one fails only the
 check that its defect targets. The correct layers at the end pass everything.
 """
 
@@ -229,6 +230,7 @@ class TrainOnlyNoise(keras.layers.Layer):
         return {**super().get_config(), "seed": self.seed}
 
 
+@register
 def float32_noise(x, stddev=0.5, training=False, seed=None):
     """Train-only noise drawn in float32 whatever the input dtype (a defect)."""
     if not training:
@@ -236,6 +238,7 @@ def float32_noise(x, stddev=0.5, training=False, seed=None):
     return x + stddev * keras.random.normal(ops.shape(x), seed=seed)
 
 
+@register
 def noise_in_input_dtype(x, stddev=0.5, training=False, seed=None):
     """Correct train-only noise for `Function`: stays in the input's dtype."""
     if not training:
