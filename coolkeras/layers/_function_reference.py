@@ -26,14 +26,14 @@ import keras
 # Keras' public namespaces of modeling functions, in the order that picks the
 # saved path of a function found in several (`keras.ops.relu`, not
 # `keras.ops.nn.relu`). Written here, never read from a file.
-_PUBLIC_NAMESPACES = {
-    "keras.ops": keras.ops,
-    "keras.ops.image": keras.ops.image,
-    "keras.ops.linalg": keras.ops.linalg,
-    "keras.ops.nn": keras.ops.nn,
-    "keras.ops.numpy": keras.ops.numpy,
-    "keras.activations": keras.activations,
-}
+_PUBLIC_NAMESPACES = (
+    "keras.ops",
+    "keras.ops.image",
+    "keras.ops.linalg",
+    "keras.ops.nn",
+    "keras.ops.numpy",
+    "keras.activations",
+)
 # Public, but they look objects up or describe them; they compute nothing.
 _NOT_MODELING = frozenset(
     {
@@ -47,9 +47,18 @@ _NOT_MODELING = frozenset(
 @functools.cache
 def _public_functions() -> dict[str, Callable]:
     """Keras' public ops and activations by public path (`keras.ops.tanh`)."""
+    namespaces = {
+        "keras.ops": keras.ops,
+        "keras.ops.image": getattr(keras.ops, "image", None),
+        "keras.ops.linalg": getattr(keras.ops, "linalg", None),
+        "keras.ops.nn": getattr(keras.ops, "nn", None),
+        "keras.ops.numpy": getattr(keras.ops, "numpy", None),
+        "keras.activations": keras.activations,
+    }
     table = {}
-    for prefix, namespace in _PUBLIC_NAMESPACES.items():
-        for name, value in vars(namespace).items():
+    for prefix in _PUBLIC_NAMESPACES:
+        namespace = namespaces[prefix]
+        for name, value in (vars(namespace) if namespace else {}).items():
             path = f"{prefix}.{name}"
             if (
                 not name.startswith("_")
@@ -66,14 +75,6 @@ def _public_paths() -> dict[Callable, str]:
     for path, function in _public_functions().items():
         paths.setdefault(function, path)
     return paths
-
-
-def public_path(function: Callable) -> str | None:
-    """`keras.ops.tanh` for `keras.ops.tanh`; `None` if not a public Keras op."""
-    try:
-        return _public_paths().get(function)
-    except TypeError:  # unhashable
-        return None
 
 
 def registered_name(function: Callable) -> str | None:
@@ -124,7 +125,7 @@ def check_function(function: Any) -> None:
 
 def make_reference(function: types.FunctionType) -> dict[str, str]:
     """The saved reference of a function that passed `check_function`."""
-    path = public_path(function)
+    path = _public_paths().get(function)
     if path is not None:
         module, name = path.rsplit(".", 1)
         return {"module": module, "name": name}
