@@ -167,10 +167,15 @@ def _refusal(reference: dict[str, str]) -> ValueError:
     module, name = reference["module"], reference["name"]
     registered = reference.get("registered_name")
     if registered:
+        where = (
+            "the script that saved the model registered it in `__main__`: import "
+            "that script as a module"
+            if module == "__main__"
+            else f"import the module that registers it (`{module}`)"
+        )
         how = (
             f"It was saved as the registered function `{registered}`, which is "
-            "not registered in this process: import the module that registers it "
-            f"(`{module}`) before loading, or pass "
+            f"not registered in this process: {where} before loading, or pass "
             f"`custom_objects={{{registered!r}: ...}}`."
         )
     else:
@@ -223,7 +228,8 @@ def _import_by_reference(module: str, name: str) -> Any:
         except AttributeError as error:
             raise ValueError(
                 f"Could not find the function `{name}` in the module `{module}` "
-                "while loading a `Function` layer."
+                "while loading a `Function` layer. "
+                f"Received: function={{'module': {module!r}, 'name': {name!r}}}"
             ) from error
     return target
 
@@ -240,8 +246,8 @@ def resolve(
         function = _public_functions().get(f"{module}.{name}")
         if function is None:
             raise ValueError(
-                f"`{module}.{name}` is not a public Keras op or activation. "
-                f"Received: function={reference!r}"
+                f"`{module}.{name}` is not a public Keras op or activation in "
+                f"Keras {keras.__version__}. Received: function={reference!r}"
             )
         return function
     for key in (reference.get("registered_name"), name):
