@@ -166,33 +166,33 @@ def _check_reference(reference: Any) -> None:
 def _refusal(reference: dict[str, str]) -> ValueError:
     module, name = reference["module"], reference["name"]
     registered = reference.get("registered_name")
-    if registered:
-        where = (
-            "the script that saved the model registered it in `__main__`: import "
-            "that script as a module"
-            if module == "__main__"
-            else f"import the module that registers it (`{module}`)"
+    if registered is None:
+        why = (
+            "it is not registered with `keras.saving.register_keras_serializable`, "
+            "not in `custom_objects` and not a public Keras op"
         )
-        how = (
-            f"It was saved as the registered function `{registered}`, which is "
-            f"not registered in this process: {where} before loading, or pass "
-            f"`custom_objects={{{registered!r}: ...}}`."
-        )
-    else:
         how = (
             "If it is your function, decorate it with "
             "`@keras.saving.register_keras_serializable(package=...)` and import "
-            "its module before loading, or pass "
-            f"`custom_objects={{{name!r}: ...}}` to the loading function."
+            f"its module before loading, or pass `custom_objects={{{name!r}: ...}}`"
         )
+    else:
+        why = f"it was saved as `{registered}`, which is not registered in this process"
+        how = (
+            "The script that saved the model registered it in `__main__`: import "
+            "that script as a module"
+            if module == "__main__"
+            else f"Import the module that registers it (`{module}`)"
+        )
+        how += f" before loading, or pass `custom_objects={{{registered!r}: ...}}`"
     return ValueError(
         f"Refusing to load the function `{module}.{name}` of a `Function` layer "
-        "with `safe_mode=True`. In safe mode a `Function` layer loads only "
-        "functions registered with `keras.saving.register_keras_serializable`, "
-        "functions passed in `custom_objects` (or a "
-        "`keras.saving.custom_object_scope`), and Keras' public ops and "
-        "activations; it never imports a module named in the file. "
-        f"{how} Load with `safe_mode=False` only if you trust the file. "
+        f"with `safe_mode=True`: {why}. {how}. Safe mode loads only functions "
+        "registered with `keras.saving.register_keras_serializable`, functions "
+        "in `custom_objects` (or a "
+        "`keras.saving.custom_object_scope`) and Keras' public ops and "
+        "activations, and never imports a module named in the file; load with "
+        "`safe_mode=False` only if you trust the file. "
         f"Received: function={reference!r}"
     )
 
