@@ -1,8 +1,8 @@
 """Deliberately broken custom layers, one defect each, for `check_layer` tests.
 
-Every class except `Unregistered`, and each function for `Function`, is
-registered, so each one fails only the
-check that its defect targets. The correct layers at the end pass everything.
+Every class except `Unregistered`, and every function for `Function` except
+`unregistered_double`, is registered, so each one fails only the check that its
+defect targets. The correct layers at the end pass everything.
 """
 
 import keras
@@ -236,6 +236,11 @@ def float32_noise(x, stddev=0.5, training=False, seed=None):
     if not training:
         return x
     return x + stddev * keras.random.normal(ops.shape(x), seed=seed)
+
+
+def unregistered_double(x):
+    """Defect for `Function`: not registered, so it does not load in safe mode."""
+    return x * 2.0
 
 
 @register
