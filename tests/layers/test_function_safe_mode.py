@@ -49,6 +49,11 @@ CRAFTED = {
         NOT_AN_OP,
     ),
     "keras_ops_submodule": ({"module": "keras.ops", "name": "numpy"}, {}, NOT_AN_OP),
+    "keras_activations_deserialize": (
+        {"module": "keras.activations", "name": "deserialize"},
+        {},
+        NOT_AN_OP,
+    ),
     "unregistered_function_of_imported_module": (
         {"module": "tests.helpers", "name": "traced"},
         {},
