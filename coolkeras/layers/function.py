@@ -58,14 +58,16 @@ class Function(keras.layers.Layer):
     module named in the file is imported. With `safe_mode=False` (trusted files
     only), any other function is imported by module and qualified name.
 
-    Keras' `Lambda` follows the same safe-mode rules for named functions, but an
-    unregistered `def` does not load even with `safe_mode=False`, an op such as
-    `keras.ops.add` does not load at all, and lambdas and bound methods are
-    accepted and fail at load. `Function` adds import by reference under
-    `safe_mode=False`, public paths for ops, `arguments`, `training` and `seed`,
-    and checks at construction: a lambda, closure, bound method,
-    `functools.partial` or other callable object is refused, and a function
-    defined in `__main__` (only that script can load it) warns.
+    What Keras gives: `Lambda` over a named function follows the same
+    safe-mode rules, but (Keras 3.15) an unregistered `def` does not load even
+    with `safe_mode=False`; ops are saved by bare name and looked up among the
+    activations, so `keras.ops.add` does not load and `keras.ops.tanh` comes
+    back as `keras.activations.tanh`; a bound method saves and never loads.
+    What `Function` adds: import by reference under `safe_mode=False`, exact
+    public paths for ops, a seed generator, and checks at construction: a
+    lambda, closure, bound method, `functools.partial` or other callable object
+    is refused, and a function defined in `__main__` (only that script can load
+    it) warns.
 
     Args:
         function: a function defined with `def` at the top level of a module
