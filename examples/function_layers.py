@@ -2,8 +2,9 @@
 
 Keras 2 code wrote `Lambda(lambda x: K.in_train_phase(x + noise, x))`. In Keras 3
 that Lambda does not load with `safe_mode=True`, and unseeded random ops fail
-under JAX tracing. With coolkeras the function is a plain `def`, saved by
-reference, and receives `training` and a seed generator.
+under JAX tracing. With coolkeras the function is a plain `def`, registered
+with Keras (so a model naming it loads with `safe_mode=True` wherever this
+module is imported), and receives `training` and a seed generator.
 """
 
 import tempfile
@@ -15,10 +16,12 @@ import numpy as np
 from coolkeras.layers import Function
 
 
+@keras.saving.register_keras_serializable(package="coolkeras_examples")
 def add_two(x):
     return x + 2.0
 
 
+@keras.saving.register_keras_serializable(package="coolkeras_examples")
 def gaussian_noise(x, stddev=0.1, training=False, seed=None):
     if not training:
         return x

@@ -1,4 +1,8 @@
-"""Shared test helpers: functions that `Function` layers reference by name."""
+"""Shared test helpers: functions that `Function` layers reference by name.
+
+The layer functions are registered, as a user's would be, so that models holding
+them load with `safe_mode=True` wherever this module is imported.
+"""
 
 import keras
 import numpy as np
@@ -26,10 +30,12 @@ def traced(function):
     return torch.compile(function, backend="eager")
 
 
+@keras.saving.register_keras_serializable(package="coolkeras_tests")
 def scale_and_shift(x, scale=3.0, shift=2.0):
     return x * scale + shift
 
 
+@keras.saving.register_keras_serializable(package="coolkeras_tests")
 def gaussian_noise(x, stddev=0.5, training=False, seed=None):
     if not training:
         return x

@@ -2,64 +2,27 @@
 
 from __future__ import annotations
 
-import importlib
+import contextvars
 import inspect
-import sys
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import keras
 
 from coolkeras import _keras_internals
+from coolkeras.layers._function_reference import (
+    check_function,
+    main_module_warning,
+    make_reference,
+    resolve,
+)
 
 __all__ = ["Function"]
 
-
-def _reference(function: Callable) -> tuple[str, str]:
-    module = getattr(function, "__module__", None)
-    qualname = getattr(function, "__qualname__", None)
-    if not callable(function) or module is None or qualname is None:
-        raise TypeError(
-            "`function` must be a function defined at the top level of a module. "
-            f"Received: function={function!r}"
-        )
-    is_lambda = getattr(function, "__name__", None) == "<lambda>"
-    if is_lambda or "<locals>" in qualname:
-        kind = "a lambda" if is_lambda else "a nested function or closure"
-        raise ValueError(
-            f"`function` is {kind}, which cannot be saved by reference and would "
-            "not load with `safe_mode=True`. Define it with `def` at the top level "
-            "of an importable module and pass values it needs through "
-            "`arguments={...}`. "
-            f"Received: function={function!r}"
-        )
-    return module, qualname
-
-
-def _resolve(module: str, qualname: str) -> Callable:
-    registered = keras.saving.get_registered_object(f"{module}>{qualname}")
-    if registered is not None:
-        return registered
-    root = module.split(".", 1)[0]
-    if _keras_internals.in_safe_mode() and (
-        root in sys.stdlib_module_names or root == "builtins"
-    ):
-        raise ValueError(
-            f"Refusing to load `{module}.{qualname}` with `safe_mode=True`: "
-            "functions from the Python standard library are not model functions. "
-            "Load with `safe_mode=False` only if you trust the file."
-        )
-    try:
-        target = importlib.import_module(module)
-        for part in qualname.split("."):
-            target = getattr(target, part)
-    except (ImportError, AttributeError) as error:
-        raise ValueError(
-            f"Could not find the function `{qualname}` in module `{module}` while "
-            "loading a `Function` layer. Make sure that module is importable "
-            "(installed, or on `sys.path`) when you load the model."
-        ) from error
-    return target
+# Set while `from_config` rebuilds a layer: the `__main__` warning is for the
+# script that builds the layer, not for the one that loads it.
+_LOADING = contextvars.ContextVar("coolkeras_function_loading", default=False)
 
 
 def _accepts(function: Callable, name: str) -> bool:
@@ -74,12 +37,6 @@ def _accepts(function: Callable, name: str) -> bool:
 class Function(keras.layers.Layer):
     """Wraps a named function as a layer that saves and loads safely.
 
-    Keras' `Lambda` saves Python bytecode: such a model does not load with the
-    default `safe_mode=True`, and a `def` with default arguments fails to load at
-    all. `Function` saves the function by reference (module and name) and imports
-    it again on load, so the model loads with `safe_mode=True`; extra keyword
-    arguments travel in the config.
-
     The function is called as `function(inputs, **arguments)`, plus:
     - `training=...` when it declares a `training` parameter, so behaviour that
       differs between training and inference (noise, dropout) follows `fit`,
@@ -87,10 +44,35 @@ class Function(keras.layers.Layer):
     - `seed=...`, a `keras.random.SeedGenerator` owned by the layer, when it
       declares a `seed` parameter, so random ops work under JAX `jit`.
 
+    The layer saves a reference to the function, never its code, and loads it
+    the way Keras' own safe mode loads functions. With the default
+    `safe_mode=True`, `keras.models.load_model` finds only:
+    - functions registered with `keras.saving.register_keras_serializable`,
+      saved under their registered name (import the module that registers them
+      before loading);
+    - functions passed in `custom_objects` (or a
+      `keras.saving.custom_object_scope`), keyed by the function's name;
+    - Keras' public ops and activations, saved under their public path
+      (`keras.ops.tanh`, `keras.activations.gelu`).
+    Anything else is refused with an error that says how to register it: no
+    module named in the file is imported. With `safe_mode=False` (trusted files
+    only), any other function is imported by module and qualified name.
+
+    What Keras gives: `Lambda` over a named function follows the same
+    safe-mode rules, but (Keras 3.15) an unregistered `def` does not load even
+    with `safe_mode=False`; ops are saved by bare name and looked up among the
+    activations, so `keras.ops.add` does not load and `keras.ops.tanh` comes
+    back as `keras.activations.tanh`; a bound method saves and never loads.
+    What `Function` adds: import by reference under `safe_mode=False`, exact
+    public paths for ops, a seed generator, and checks at construction: a
+    lambda, closure, bound method, `functools.partial` or other callable object
+    is refused, and a function defined in `__main__` (only that script can load
+    it) warns.
+
     Args:
-        function: a function defined with `def` at the top level of an importable
-            module, or registered with `keras.saving.register_keras_serializable`.
-            Lambdas and closures are refused with an explanation.
+        function: a function defined with `def` at the top level of a module
+            (registered with `keras.saving.register_keras_serializable` to load
+            with `safe_mode=True`), or a public Keras op or activation.
         arguments: extra keyword arguments for `function`; they must be
             serializable (numbers, strings, lists, dicts). Defaults to `None`.
         seed: integer seed of the layer's seed generator. Defaults to `None`.
@@ -100,12 +82,21 @@ class Function(keras.layers.Layer):
         inputs: a tensor or a nest of tensors, passed as the first argument.
         training: Python boolean, forwarded to functions that accept it.
 
+    Raises:
+        TypeError: if `function` is not a plain function (a bound method,
+            `functools.partial`, callable object, class or built-in), or
+            `arguments` is not a dict.
+        ValueError: if `function` is a lambda or a closure; on load, if the
+            saved function may not be loaded (see above) or cannot be found.
+
     Example:
 
     >>> import keras, coolkeras
     >>> layer = coolkeras.layers.Function(keras.ops.add, arguments={"x2": 2.0})
     >>> float(layer(keras.ops.zeros((1,)))[0])
     2.0
+    >>> layer.get_config()["function"]
+    {'module': 'keras.ops', 'name': 'add'}
     """
 
     def __init__(
@@ -116,12 +107,19 @@ class Function(keras.layers.Layer):
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
-        self._module, self._qualname = _reference(function)
+        check_function(function)
         if arguments is not None and not isinstance(arguments, dict):
             raise TypeError(
                 f"`arguments` must be a dict of keyword arguments. "
                 f"Received: arguments={arguments!r}"
             )
+        self._reference = make_reference(function)
+        if (
+            self._reference["module"] == "__main__"
+            and "registered_name" not in self._reference
+            and not _LOADING.get()
+        ):
+            warnings.warn(main_module_warning(function), UserWarning, stacklevel=2)
         self.function = function
         self.arguments = dict(arguments or {})
         self._passes_training = _accepts(function, "training")
@@ -142,15 +140,39 @@ class Function(keras.layers.Layer):
     def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
-            "function": {"module": self._module, "name": self._qualname},
+            "function": dict(self._reference),
             "arguments": keras.saving.serialize_keras_object(self.arguments),
             "seed": self.seed,
         }
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Function:
+    def from_config(
+        cls,
+        config: dict[str, Any],
+        custom_objects: dict[str, Any] | None = None,
+        safe_mode: bool | None = None,
+    ) -> Function:
+        """Rebuilds the layer; see the class docstring for what loads.
+
+        Args:
+            config: a dict returned by `get_config`.
+            custom_objects: functions by name, looked up besides Keras'
+                registry. Defaults to `None`.
+            safe_mode: whether to refuse functions that are neither registered,
+                custom objects nor public Keras ops. Defaults to `None`: the
+                `safe_mode` of the load under way, and `True` outside a load.
+        """
+        if safe_mode is None:
+            safe_mode = _keras_internals.in_safe_mode()
         config = dict(config)
-        reference = config.pop("function")
-        function = _resolve(reference["module"], reference["name"])
-        arguments = keras.saving.deserialize_keras_object(config.pop("arguments"))
-        return cls(function, arguments=arguments, **config)
+        function = resolve(
+            config.pop("function"), safe_mode=safe_mode, custom_objects=custom_objects
+        )
+        arguments = keras.saving.deserialize_keras_object(
+            config.pop("arguments"), custom_objects=custom_objects, safe_mode=safe_mode
+        )
+        token = _LOADING.set(True)
+        try:
+            return cls(function, arguments=arguments, **config)
+        finally:
+            _LOADING.reset(token)

@@ -59,12 +59,13 @@ def config(ctx: Context) -> keras.layers.Layer:
             if required
             else "from_config(get_config()) failed"
         )
-        raise fail(
-            layer,
-            "config",
-            f"{what}: {describe(error)}.",
-            config_fix(layer, required or missing),
-        ) from error
+        fix = (
+            config_fix(layer, required or missing)
+            if required or missing
+            else "get_config() holds every __init__ argument, so fix what "
+            "from_config() reports (it runs as in a load with safe_mode=True)."
+        )
+        raise fail(layer, "config", f"{what}: {describe(error)}.", fix) from error
     for name in missing:
         if hasattr(keras.layers.Layer, name):
             continue  # e.g. `weights`: a base-layer property, not the argument

@@ -1,7 +1,8 @@
 """Deliberately broken custom layers, one defect each, for `check_layer` tests.
 
-Every class except `Unregistered` is registered, so each one fails only the
-check that its defect targets. The correct layers at the end pass everything.
+Every class except `Unregistered`, and every function for `Function` except
+`unregistered_double`, is registered, so each one fails only the check that its
+defect targets. The correct layers at the end pass everything.
 """
 
 import keras
@@ -229,6 +230,7 @@ class TrainOnlyNoise(keras.layers.Layer):
         return {**super().get_config(), "seed": self.seed}
 
 
+@register
 def float32_noise(x, stddev=0.5, training=False, seed=None):
     """Train-only noise drawn in float32 whatever the input dtype (a defect)."""
     if not training:
@@ -236,6 +238,12 @@ def float32_noise(x, stddev=0.5, training=False, seed=None):
     return x + stddev * keras.random.normal(ops.shape(x), seed=seed)
 
 
+def unregistered_double(x):
+    """Defect for `Function`: not registered, so it does not load in safe mode."""
+    return x * 2.0
+
+
+@register
 def noise_in_input_dtype(x, stddev=0.5, training=False, seed=None):
     """Correct train-only noise for `Function`: stays in the input's dtype."""
     if not training:

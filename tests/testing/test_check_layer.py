@@ -171,6 +171,19 @@ def test_config_not_serializable():
     )
 
 
+def test_function_of_an_unregistered_function_fails_config_with_loading_advice():
+    message = fails(
+        Function(broken.unregistered_double),
+        (4,),
+        "config",
+        "Refusing to load the function `tests.testing.broken_layers.unregistered",
+        "register_keras_serializable",
+        "fix what from_config() reports",
+        skip=ONLY_CONFIG,
+    )
+    assert "make get_config() return every" not in message
+
+
 def test_state_outside_weights_changes_outputs_after_from_config():
     fails(
         broken.ProjectionNotAWeight(3),
