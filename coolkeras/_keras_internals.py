@@ -12,8 +12,8 @@ The private names used, for `docs/design/state.md`: `keras.src.backend`
 seed generator), `keras.src.random.seed_generator`,
 `keras.src.saving.serialization_lib.in_safe_mode`, `Optimizer._learning_rate`,
 `Optimizer._iterations`, `Trainer._compile_config`, `Layer._tracker`,
-`Trainer.jax_state_sync` and the JAX trainer's `_jax_state`, and JAX's
-`jax._src.core.trace_ctx`.
+`Trainer.jax_state_sync`, `Layer._flatten_layers`, JAX's
+`jax._src.core.trace_ctx` and TensorFlow's `tensorflow.python.eager.record`.
 """
 
 from __future__ import annotations
@@ -195,13 +195,33 @@ def in_compiled_trace() -> bool:
     return False
 
 
-def jax_fit_state(model: keras.Model):
-    """The state a JAX `fit` holds for `model` between syncs, or `None`.
+def recording_gradients(tensor) -> bool:
+    """True when gradients with respect to `tensor` are being recorded.
 
-    During JAX `fit` the current values live in the trainer, not in the
-    variables, until `jax_state_sync`; Keras keeps them in `_jax_state`.
+    That is, `tensor` is being computed in a training step: inside
+    `jax.grad`/`jax.value_and_grad`, a `tf.GradientTape`, or with PyTorch's
+    autograd on a tensor that requires gradients (`evaluate` and `predict`
+    record none).
     """
-    return getattr(model, "_jax_state", None)
+    backend = keras.backend.backend()
+    if backend == "jax":
+        from jax._src import core as jax_core
+
+        trace = type(jax_core.trace_ctx.trace).__name__
+        return trace in ("JVPTrace", "LinearizeTrace")
+    if backend == "tensorflow":
+        from tensorflow.python.eager import record
+
+        return bool(record.could_possibly_record())
+    if backend == "torch":
+        import torch
+
+        return bool(
+            torch.is_grad_enabled()
+            and isinstance(tensor, torch.Tensor)
+            and tensor.requires_grad
+        )
+    return False
 
 
 def track_layer(model: keras.Model, name: str, layer: keras.layers.Layer) -> None:

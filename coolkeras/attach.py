@@ -182,7 +182,7 @@ def _updates(model: keras.Model) -> int:
     if optimizer is None:
         return 0
     _keras_internals.sync_training_state(model)
-    return int(keras.ops.convert_to_numpy(optimizer.iterations))
+    return int(_keras_internals.host_value(optimizer.iterations))
 
 
 def _compile(model: keras.Model, original):

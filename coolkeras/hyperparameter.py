@@ -13,6 +13,7 @@ import numpy as np
 from keras import ops
 
 from coolkeras import _keras_internals, _step_context
+from coolkeras._warnings import CoolkerasWarning
 from coolkeras.schedules import _time
 
 __all__ = ["Hyperparameter"]
@@ -105,7 +106,8 @@ class Hyperparameter(LearningRateSchedule):
         self._position = 0  # the step when no model holds the hyperparameter
         self._restored = False  # made from a saved config
         self._baked = False  # read as a constant inside a compiled function
-        self._baked_warned = False
+        self._refused = False  # read, unowned, while a compiled model was built
+        self._baked_warned = False  # a fixed-value warning was given
         self._states: list = []  # weak references to the `TrainingState`s
 
     # -- values ---------------------------------------------------------------
@@ -185,16 +187,35 @@ class Hyperparameter(LearningRateSchedule):
         state = self._primary_state()
         if _keras_internals.in_symbolic_build():  # shapes only
             return self._position, self._settings()
+        if state is None and self._refused:
+            self._refuse_in_a_compiled_step()
         if not _keras_internals.in_compiled_trace():
             if state is not None:
                 self._position = state.updates_now()
             return self._position, self._settings()
         if state is None:
+            if not self._restored:
+                self._refuse_in_a_compiled_step()
             self._baked = True
             return self._position, self._settings()
         if keras.backend.backend() == "jax":
-            self._warn_baked()
+            self._warn_once(
+                f"Hyperparameter '{self.name}' is read inside a JAX function that "
+                "is not a step of its model (a training loop of your own, or a "
+                "model it is not attached to): its value is fixed there at the "
+                "value of the moment it was compiled. In your own loop, pass the "
+                f"step: `{self.name}(step)`."
+            )
         return state.updates_tensor(), state.settings_variable(self).value
+
+    def _unowned_message(self, where: str) -> str:
+        return (
+            f"Hyperparameter '{self.name}' is read {where}, but no model owns it, "
+            "so its value could not follow training (on JAX it would be frozen at "
+            "its first value). Call `coolkeras.attach(model)` once, before or "
+            "after `model.compile(...)`; if it still cannot find this "
+            f"hyperparameter, pass it: `coolkeras.attach(model, {self.name})`."
+        )
 
     def _check_readable(self) -> None:
         if self._states or self._restored or not _keras_internals.in_symbolic_build():
@@ -204,30 +225,51 @@ class Hyperparameter(LearningRateSchedule):
             isinstance(entry, keras.Model) and getattr(entry, "compiled", False)
         ):
             return  # a layer called on symbolic inputs while a model is defined
+        self._refused = True
         raise RuntimeError(
-            f"Hyperparameter '{self.name}' is read while a compiled model is built "
-            "for training or evaluation, but no model owns it, so its value could "
-            "not follow training (on JAX it would be frozen at its first value). "
-            "Call `coolkeras.attach(model)` once, before or after "
-            "`model.compile(...)`; if it still cannot find this hyperparameter, "
-            f"pass it: `coolkeras.attach(model, {self.name})`."
+            self._unowned_message(
+                "while a compiled model is built for training or evaluation"
+            )
         )
 
-    def _warn_baked(self) -> None:
+    def _refuse_in_a_compiled_step(self) -> None:
+        """An unowned read in a compiled step: an error, or on JAX a warning.
+
+        On JAX, Keras has emptied the model's variables when its compiled step
+        is traced; an error there would lose the weights, so the value stays
+        fixed and a warning says why.
+        """
+        message = self._unowned_message("inside a compiled step")
+        if keras.backend.backend() != "jax" or not _keras_internals.in_compiled_trace():
+            raise RuntimeError(message)
+        self._warn_once(
+            message + " Its value stays fixed in this compiled step: an error "
+            "here would lose the model's weights, which Keras has moved out of "
+            "its variables for the step."
+        )
+
+    def check_trained_with(self, tensor) -> None:
+        """Refuses training with this hyperparameter when no model owns it.
+
+        Losses that hold a hyperparameter call this with their `y_pred`: a
+        loaded model evaluates with the saved value and no extra line, but
+        training it without `coolkeras.attach(model)` would freeze the value.
+        """
+        if self._live_states() or not _keras_internals.recording_gradients(tensor):
+            return
+        self._refuse_in_a_compiled_step()
+
+    def _warn_once(self, message: str) -> None:
         if not self._baked_warned:
             self._baked_warned = True
-            warnings.warn(
-                f"Hyperparameter '{self.name}' is read inside a JAX function that "
-                "is not a step of its model (a training loop of your own, or a "
-                "model that is not attached): its value is fixed there at the "
-                "value of the moment it was compiled. In your own loop, pass the "
-                f"step: `{self.name}(step)`.",
-                stacklevel=4,
-            )
+            warnings.warn(message, CoolkerasWarning, stacklevel=5)
 
     def __float__(self) -> float:
         update, settings = self._outside_a_step()
-        return float(keras.ops.convert_to_numpy(self._evaluate(update, settings)))
+        value = self._evaluate_on_host(update, settings)
+        if value is None:
+            value = _keras_internals.host_value(self._evaluate(update, settings))
+        return float(value)
 
     @property
     def step(self) -> int:

@@ -5,11 +5,13 @@ import numpy as np
 from keras import ops
 
 
+@keras.saving.register_keras_serializable(package="coolkeras_tests")
 class Recorder(keras.layers.Layer):
     """Writes one scalar per training call into a buffer the model owns."""
 
     def __init__(self, size, **kwargs):
         super().__init__(**kwargs)
+        self.size = size
         self.buffer = self.add_weight(
             shape=(size,), initializer="zeros", trainable=False, name="buffer"
         )
@@ -29,6 +31,9 @@ class Recorder(keras.layers.Layer):
             self.record(ops.mean(inputs))
         return inputs
 
+    def get_config(self):
+        return {**super().get_config(), "size": self.size}
+
     def values(self):
-        count = int(ops.convert_to_numpy(self.index))
-        return np.asarray(ops.convert_to_numpy(self.buffer))[:count]
+        count = int(ops.convert_to_numpy(self.index.value))
+        return np.asarray(ops.convert_to_numpy(self.buffer.value))[:count]

@@ -8,6 +8,7 @@ from typing import Any
 
 import keras
 
+from coolkeras._warnings import CoolkerasWarning
 from coolkeras.hyperparameter import Hyperparameter
 
 __all__ = ["ReduceOnPlateau"]
@@ -106,6 +107,7 @@ class ReduceOnPlateau(keras.callbacks.Callback):
             warnings.warn(
                 f"ReduceOnPlateau watches `{self.monitor}`, which is not in the "
                 f"logs. Available keys: {sorted(logs or {})}",
+                CoolkerasWarning,
                 stacklevel=2,
             )
             return

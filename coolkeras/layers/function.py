@@ -11,6 +11,7 @@ from typing import Any
 import keras
 
 from coolkeras import _keras_internals
+from coolkeras._warnings import CoolkerasWarning
 from coolkeras.layers._function_reference import (
     check_function,
     main_module_warning,
@@ -119,7 +120,7 @@ class Function(keras.layers.Layer):
             and "registered_name" not in self._reference
             and not _LOADING.get()
         ):
-            warnings.warn(main_module_warning(function), UserWarning, stacklevel=2)
+            warnings.warn(main_module_warning(function), CoolkerasWarning, stacklevel=2)
         self.function = function
         self.arguments = dict(arguments or {})
         self._passes_training = _accepts(function, "training")

@@ -69,6 +69,8 @@ class SmoothedCrossEntropy(keras.losses.Loss):
         if sparse:
             labels = ops.reshape(ops.cast(y_true, "int32"), ops.shape(y_pred)[:-1])
             y_true = ops.one_hot(labels, num_classes, dtype=y_pred.dtype)
+        if isinstance(self.epsilon, Hyperparameter):
+            self.epsilon.check_trained_with(y_pred)
         epsilon = ops.cast(current_value(self.epsilon), y_pred.dtype)
         target = (
             ops.cast(y_true, y_pred.dtype) * (1.0 - epsilon) + epsilon / num_classes
