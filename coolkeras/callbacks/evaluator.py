@@ -268,7 +268,7 @@ class Evaluator(keras.callbacks.Callback):
         self._take_first_place()
 
     def _take_first_place(self):
-        callback_list = _keras_internals.calling_callback_list(self, max_depth=4)
+        callback_list = _keras_internals.calling_callback_list(self)
         if callback_list is None:
             return
         self._callback_list = callback_list
