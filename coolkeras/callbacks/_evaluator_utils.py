@@ -1,13 +1,97 @@
-"""Argument checks and value conversion for the `Evaluator`."""
+"""Argument checks and value conversion for the `Evaluator`.
+
+Each check refuses a bad value with a message that names the argument and the
+value, and accepts numpy scalars wherever a Python number is accepted.
+"""
 
 from __future__ import annotations
 
+import math
+import numbers
+import os
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 MODES = ("max", "min")
+SAVE_SUFFIXES = (".keras", ".weights.h5")
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, (bool, np.bool_))
+
+
+def check_integer(name: str, value: Any, low: int, *, optional: bool = False):
+    """A Python or numpy integer >= `low` (or `None` if `optional`), as `int`."""
+    if value is None and optional:
+        return None
+    if _is_bool(value) or not isinstance(value, numbers.Integral) or value < low:
+        allowed = f"an integer >= {low}" + (" or None" if optional else "")
+        raise ValueError(f"`{name}` must be {allowed}. Received: {name}={value!r}")
+    return int(value)
+
+
+def check_number(name: str, value: Any, low: float) -> float:
+    """A finite Python or numpy real number >= `low`, as `float`."""
+    if (
+        _is_bool(value)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or value < low
+    ):
+        raise ValueError(
+            f"`{name}` must be a finite number >= {low}. Received: {name}={value!r}"
+        )
+    return float(value)
+
+
+def check_bool(name: str, value: Any) -> bool:
+    if not _is_bool(value):
+        raise ValueError(f"`{name}` must be True or False. Received: {name}={value!r}")
+    return bool(value)
+
+
+def check_choice(name: str, value: Any, choices: tuple, *, bools: bool = False):
+    """One of the integers `choices` (`True`/`False` too if `bools`), as `int`."""
+    if _is_bool(value) and bools:
+        return int(value)
+    if _is_bool(value) or not isinstance(value, numbers.Integral):
+        value_ok = False
+    else:
+        value_ok = value in choices
+    if not value_ok:
+        allowed = list(choices) + (["True", "False"] if bools else [])
+        raise ValueError(
+            f"`{name}` must be one of {allowed}. Received: {name}={value!r}"
+        )
+    return int(value)
+
+
+def check_name(name: str, value: Any, *, optional: bool = False) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value:
+        allowed = "a non-empty string" + (" or None" if optional else "")
+        raise ValueError(f"`{name}` must be {allowed}. Received: {name}={value!r}")
+    return value
+
+
+def check_save_best(value: Any) -> str | None:
+    """A path that ends in `.keras` or `.weights.h5`."""
+    if value is None:
+        return None
+    if not isinstance(value, (str, os.PathLike)):
+        raise ValueError(
+            f"`save_best` must be a path or None. Received: save_best={value!r}"
+        )
+    path = os.fspath(value)
+    if not isinstance(path, str) or not path.endswith(SAVE_SUFFIXES):
+        raise ValueError(
+            "`save_best` must end in `.keras` (whole model) or `.weights.h5` "
+            f"(weights only). Received: save_best={path!r}"
+        )
+    return path
 
 
 def check_mode(mode: Any, names: list[str] | None) -> str | dict[str, str]:
@@ -21,7 +105,7 @@ def check_mode(mode: Any, names: list[str] | None) -> str | dict[str, str]:
         return mode
     if isinstance(mode, Mapping):
         for key, value in mode.items():
-            if value not in MODES:
+            if not isinstance(key, str) or value not in MODES:
                 raise ValueError(
                     f"`mode` must map metric names to 'max' or 'min'. "
                     f"Received: mode={dict(mode)!r} ({key!r}: {value!r})"

@@ -12,6 +12,7 @@ import keras
 
 from coolkeras import _keras_internals
 from coolkeras.callbacks import _atomic
+from coolkeras.callbacks import _evaluator_utils as checks
 from coolkeras.callbacks._evaluator_utils import (
     check_data,
     check_mode,
@@ -160,6 +161,7 @@ class Evaluator(keras.callbacks.Callback):
                 f"a function `evaluate_fn(model)`. Received: metrics={metrics!r}"
             )
         self._modes = check_mode(mode, self._names)
+        monitor = checks.check_name("monitor", monitor, optional=True)
         if monitor is not None and self._names is not None:
             if monitor not in self._names:
                 raise ValueError(
@@ -169,39 +171,16 @@ class Evaluator(keras.callbacks.Callback):
         self.monitor = monitor if monitor is not None else (
             self._names[0] if self._names else None
         )
-        self.name = name
-        if save_best is not None:
-            save_best = os.fspath(save_best)
-            if not save_best.endswith((_atomic.MODEL_SUFFIX, _atomic.WEIGHTS_SUFFIX)):
-                raise ValueError(
-                    "`save_best` must end in `.keras` (whole model) or "
-                    f"`.weights.h5` (weights only). Received: save_best={save_best!r}"
-                )
-        for arg, value, low in (
-            ("batch_size", batch_size, 1),
-            ("frequency", frequency, 1),
-            ("steps", steps, 1),
-            ("patience", patience, 0),
-        ):
-            if value is None and arg in ("steps", "patience"):
-                continue
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                raise ValueError(
-                    f"`{arg}` must be an integer >= {low}. Received: {arg}={value!r}"
-                )
-        if not isinstance(min_delta, (int, float)) or min_delta < 0:
-            raise ValueError(
-                f"`min_delta` must be a number >= 0. Received: min_delta={min_delta!r}"
-            )
-        self.batch_size = batch_size
-        self.save_best = save_best
-        self.restore_best = bool(restore_best)
-        self.patience = patience
-        self.min_delta = float(min_delta)
-        self.frequency = frequency
-        self.steps = steps
-        self.verbose = verbose
-        if steps is not None:
+        self.name = checks.check_name("name", name)
+        self.batch_size = checks.check_integer("batch_size", batch_size, 1)
+        self.save_best = checks.check_save_best(save_best)
+        self.restore_best = checks.check_bool("restore_best", restore_best)
+        self.patience = checks.check_integer("patience", patience, 0, optional=True)
+        self.min_delta = checks.check_number("min_delta", min_delta, 0.0)
+        self.frequency = checks.check_integer("frequency", frequency, 1)
+        self.steps = checks.check_integer("steps", steps, 1, optional=True)
+        self.verbose = checks.check_choice("verbose", verbose, (0, 1), bools=True)
+        if self.steps is not None:
             # Only then: a batch hook makes Keras dispatch batch callbacks
             # synchronously.
             self.on_train_batch_end = self._on_train_batch_end

@@ -252,41 +252,6 @@ def test_metric_name_colliding_with_keras_logs_fails():
         evaluate_outside_fit(evaluator, tiny_model(), logs={"loss": 1.0})
 
 
-@pytest.mark.parametrize(
-    "kwargs, error, match",
-    [
-        ({"mode": "auto"}, ValueError, "Received: mode='auto'"),
-        ({"mode": "up"}, ValueError, "Received: mode='up'"),
-        ({"mode": {"other": "max"}}, ValueError, r"missing \['acc'\]"),
-        ({"mode": "max", "monitor": "f1"}, ValueError, "monitor='f1'"),
-        ({"mode": "max", "save_best": "best.h5"}, ValueError, "save_best='best.h5'"),
-        ({"mode": "max", "patience": -1}, ValueError, "patience=-1"),
-        ({"mode": "max", "frequency": 0}, ValueError, "frequency=0"),
-        ({"mode": "max", "min_delta": -1}, ValueError, "min_delta=-1"),
-    ],
-)
-def test_bad_arguments(kwargs, error, match):
-    x, y = tiny_data()
-    with pytest.raises(error, match=match):
-        Evaluator({"acc": lambda t, p: 0.0}, data=(x, y), **kwargs)
-
-
-def test_bad_metrics_and_data():
-    x, y = tiny_data()
-    with pytest.raises(TypeError, match="metrics"):
-        Evaluator(42, mode="max")
-    with pytest.raises(ValueError, match="data=None"):
-        Evaluator({"a": lambda t, p: 0.0}, mode="max")
-    with pytest.raises(ValueError, match=r"x sizes \[32\], y sizes \[31\]"):
-        Evaluator({"a": lambda t, p: 0.0}, data=(x, y[:31]), mode="max")
-    with pytest.raises(ValueError, match=r"x sizes \[32, 30\]"):
-        Evaluator({"a": lambda t, p: 0.0}, data=([x, x[:30]], y), mode="max")
-    with pytest.raises(ValueError, match=r"y sizes \[5\]"):
-        Evaluator({"a": lambda t, p: 0.0}, data=(x, ["ref"] * 5), mode="max")
-    with pytest.raises(ValueError, match=r"must be a tuple `\(x, y\)`"):
-        Evaluator({"a": lambda t, p: 0.0}, data=(x, y, y), mode="max")
-
-
 def test_unwritable_save_best_fails_at_training_start(tmp_path):
     x, y = tiny_data()
     blocker = tmp_path / "a_file"
