@@ -82,3 +82,17 @@ def test_patience_in_fit_runs_as_many_epochs_as_early_stopping():
         our_run = tiny_model().fit(x, y, epochs=8, verbose=0, callbacks=[evaluator])
         assert len(our_run.history["s"]) == len(keras_run.history["s"])
         assert len(our_run.history["s"]) == {0: 6, 2: 8}[patience]
+
+
+def test_a_second_fit_does_not_stop_at_its_first_epoch():
+    # EarlyStopping never stops at epoch 0. A reused Evaluator keeps its best,
+    # so its first evaluation in a second fit may not improve; it still runs on.
+    x, y = tiny_data()
+    evaluator = Evaluator(
+        {"s": Scripted([0.9, 0.5, 0.6, 0.7])}, data=(x, y), mode="max", patience=0
+    )
+    model = tiny_model()
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[evaluator])
+    history = model.fit(x, y, epochs=3, verbose=0, callbacks=[evaluator])
+    assert history.history["s"] == [0.5, 0.6]  # stopped after epoch 2, not 1
+    assert (evaluator.best, evaluator.wait) == (0.9, 2)

@@ -202,3 +202,38 @@ def test_batch_checkpoints_commit_when_they_cover_the_epoch(
     assert [epoch for _, epoch in calls] == [0, 1, 2]
     model, evaluator = run(tmp_path, 2, calls, WeightLog(), "best.keras", save_freq=2)
     check_resumed(tmp_path, "best.keras", replayed, calls, first, model, evaluator)
+
+
+class FileProbe(keras.callbacks.Callback):
+    """At each epoch start, checks that `best_epoch` and the file agree."""
+
+    def __init__(self, evaluator, path, log):
+        super().__init__()
+        self.evaluator, self.path, self.log = evaluator, path, log
+        self.seen = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 0:
+            return
+        best_epoch = self.evaluator.best_epoch
+        fresh = tiny_model()
+        fresh.load_weights(self.path)
+        assert_weights_equal(fresh.get_weights(), self.log.weights[best_epoch])
+        self.seen.append(best_epoch)
+
+
+def test_with_a_backup_the_file_and_best_epoch_agree_at_every_epoch(tmp_path):
+    x, y = tiny_data()
+    log, calls = WeightLog(), []
+    tracker = EpochMetric(1, calls)
+    path = str(tmp_path / "best.weights.h5")
+    evaluator = Evaluator({"score": tracker.metric}, data=(x, y), mode="max",
+                          save_best=path)
+    probe = FileProbe(evaluator, path, log)
+    tiny_model().fit(
+        x, y, epochs=4, batch_size=8, verbose=0,
+        callbacks=[log, keras.callbacks.BackupAndRestore(str(tmp_path / "b")),
+                   tracker, probe, evaluator],
+    )
+    # Committed by the start of the next epoch: epochs 0, 1, 2 improved.
+    assert probe.seen == [0, 1, 2]
