@@ -19,6 +19,7 @@ seed generator), `keras.src.random.seed_generator`,
 from __future__ import annotations
 
 import contextlib
+import json
 import numbers
 import sys
 
@@ -98,19 +99,19 @@ def forget_compiled_functions(model: keras.Model) -> None:
     model.predict_function = None
 
 
-def calling_callback_list(callback: keras.callbacks.Callback, max_depth: int = 8):
+def calling_callback_list(callback: keras.callbacks.Callback):
     """The `keras.callbacks.CallbackList` that is calling `callback` right now.
 
     `fit` wraps its callbacks in a `CallbackList` and never hands that list to
     the callbacks. A callback method called by the list (`set_model`,
-    `on_train_begin`, ...) finds it a few frames up the stack. Returns `None`
-    when the caller is not a `CallbackList` holding `callback` (for example a
-    custom training loop that calls the callback directly).
+    `on_train_begin`, ...) finds it up the stack: the nearest frame of a method
+    of a `CallbackList` that holds `callback`, however many frames (overriding
+    subclass methods, decorators) stand in between. Returns `None` when no such
+    list is calling (for example a custom training loop that calls the
+    callback directly).
     """
     frame = sys._getframe(1)
-    for _ in range(max_depth):
-        if frame is None:
-            return None
+    while frame is not None:
         owner = frame.f_locals.get("self")
         if isinstance(owner, keras.callbacks.CallbackList) and any(
             c is callback for c in getattr(owner, "callbacks", ())
@@ -118,6 +119,22 @@ def calling_callback_list(callback: keras.callbacks.Callback, max_depth: int = 8
             return owner
         frame = frame.f_back
     return None
+
+
+def backup_resume_epoch(backup: keras.callbacks.BackupAndRestore) -> int | None:
+    """The epoch at which `fit` resumes from `backup`'s checkpoint, or `None`.
+
+    `BackupAndRestore` writes its weights, then a small JSON file whose
+    `"epoch"` is the epoch a resumed `fit` starts at; its path and format are
+    private. `None` when there is no checkpoint (or it cannot be read, in which
+    case `BackupAndRestore` itself reports the problem).
+    """
+    path = backup._training_metadata_path
+    try:
+        with open(path, encoding="utf-8") as f:
+            return int(json.load(f)["epoch"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def global_seed_generator_state():

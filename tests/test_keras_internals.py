@@ -1,5 +1,7 @@
 """Each function of coolkeras._keras_internals against the Keras it wraps."""
 
+import functools
+
 import keras
 import numpy as np
 import pytest
@@ -84,6 +86,94 @@ def test_forget_compiled_functions():
     internals.forget_compiled_functions(model)
     assert model.train_function is None
     model.fit(data, data, verbose=0)  # and fit makes it again
+
+
+class ListProbe(keras.callbacks.Callback):
+    """Records the CallbackList found from its hooks."""
+
+    def __init__(self):
+        super().__init__()
+        self.found = []
+
+    def set_model(self, model):
+        super().set_model(model)
+        self.found.append(("set_model", internals.calling_callback_list(self)))
+
+    def on_train_begin(self, logs=None):
+        self.found.append(("on_train_begin", internals.calling_callback_list(self)))
+
+
+def logged(method):
+    """A decorator that adds a frame between the CallbackList and the hook."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        self.calls = getattr(self, "calls", 0) + 1
+        return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+class DecoratedProbe(ListProbe):
+    @logged
+    @logged
+    def set_model(self, model):
+        super().set_model(model)
+
+    @logged
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+
+
+@pytest.mark.parametrize("probe_class", [ListProbe, DecoratedProbe])
+def test_calling_callback_list_is_the_list_fit_calls(probe_class):
+    model = _compiled()
+    probe, other = probe_class(), keras.callbacks.History()
+    data = np.ones((4, 1), "float32")
+    model.fit(data, data, epochs=1, verbose=0, callbacks=[other, probe])
+    assert [hook for hook, _ in probe.found] == ["set_model", "on_train_begin"]
+    lists = [found for _, found in probe.found]
+    assert isinstance(lists[0], keras.callbacks.CallbackList)
+    assert lists[0] is lists[1]  # the same list at both hooks
+    assert lists[0].callbacks[:2] == [other, probe]  # and fit's own list
+    if probe_class is DecoratedProbe:
+        assert probe.calls == 3  # the decorators did run between list and hook
+
+
+def test_calling_callback_list_is_none_without_a_list_that_holds_it():
+    model = _compiled()
+    probe = ListProbe()
+    probe.set_model(model)  # called by hand: no list
+    assert probe.found == [("set_model", None)]
+    seen = []
+
+    class Asker(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            seen.append(internals.calling_callback_list(probe))
+
+    keras.callbacks.CallbackList([Asker()], model=model).on_train_begin()
+    assert seen == [None]  # a list is calling, but it does not hold `probe`
+
+
+def test_backup_resume_epoch_reads_the_checkpoint(tmp_path):
+    model = _compiled()
+    backup = keras.callbacks.BackupAndRestore(
+        str(tmp_path / "backup"), delete_checkpoint=False
+    )
+    assert internals.backup_resume_epoch(backup) is None  # no checkpoint yet
+    seen = []
+
+    class AfterBackup(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append(internals.backup_resume_epoch(backup))
+
+    data = np.ones((4, 1), "float32")
+    model.fit(data, data, epochs=3, verbose=0, callbacks=[backup, AfterBackup()])
+    assert seen == [1, 2, 3]
+    # A fresh model resumes at the epoch read: only epoch 4 of 4 runs.
+    history = _compiled().fit(data, data, epochs=4, verbose=0, callbacks=[backup])
+    assert len(history.history["loss"]) == 1
+    assert internals.backup_resume_epoch(backup) == 4
 
 
 def test_global_seed_generator_state_moves_only_with_unseeded_ops():

@@ -1,13 +1,129 @@
-"""Argument checks and value conversion for the `Evaluator`."""
+"""Argument checks and value conversion for the `Evaluator`.
+
+Each check refuses a bad value with a message that names the argument and the
+value, and accepts numpy scalars wherever a Python number is accepted.
+"""
 
 from __future__ import annotations
 
+import logging
+import math
+import numbers
+import os
+import string
+import sys
 from collections.abc import Mapping
 from typing import Any
 
+import keras
 import numpy as np
 
 MODES = ("max", "min")
+SAVE_SUFFIXES = (".keras", ".weights.h5")
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, (bool, np.bool_))
+
+
+def check_integer(name: str, value: Any, low: int, *, optional: bool = False):
+    """A Python or numpy integer >= `low` (or `None` if `optional`), as `int`."""
+    if value is None and optional:
+        return None
+    if _is_bool(value) or not isinstance(value, numbers.Integral) or value < low:
+        allowed = f"an integer >= {low}" + (" or None" if optional else "")
+        raise ValueError(f"`{name}` must be {allowed}. Received: {name}={value!r}")
+    return int(value)
+
+
+def check_number(name: str, value: Any, low: float) -> float:
+    """A finite Python or numpy real number >= `low`, as `float`."""
+    if (
+        _is_bool(value)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or value < low
+    ):
+        raise ValueError(
+            f"`{name}` must be a finite number >= {low}. Received: {name}={value!r}"
+        )
+    return float(value)
+
+
+def check_bool(name: str, value: Any) -> bool:
+    if not _is_bool(value):
+        raise ValueError(f"`{name}` must be True or False. Received: {name}={value!r}")
+    return bool(value)
+
+
+def check_choice(name: str, value: Any, choices: tuple, *, bools: bool = False):
+    """One of the integers `choices` (`True`/`False` too if `bools`), as `int`."""
+    if _is_bool(value) and bools:
+        return int(value)
+    if _is_bool(value) or not isinstance(value, numbers.Integral):
+        value_ok = False
+    else:
+        value_ok = value in choices
+    if not value_ok:
+        allowed = list(choices) + (["True", "False"] if bools else [])
+        raise ValueError(
+            f"`{name}` must be one of {allowed}. Received: {name}={value!r}"
+        )
+    return int(value)
+
+
+def check_name(name: str, value: Any, *, optional: bool = False) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value:
+        allowed = "a non-empty string" + (" or None" if optional else "")
+        raise ValueError(f"`{name}` must be {allowed}. Received: {name}={value!r}")
+    return value
+
+
+def check_save_best(value: Any) -> str | None:
+    """A `.keras` / `.weights.h5` path, with ModelCheckpoint-style placeholders."""
+    if value is None:
+        return None
+    if not isinstance(value, (str, os.PathLike)):
+        raise ValueError(
+            f"`save_best` must be a path or None. Received: save_best={value!r}"
+        )
+    path = os.fspath(value)
+    if not isinstance(path, str) or not path.endswith(SAVE_SUFFIXES):
+        raise ValueError(
+            "`save_best` must end in `.keras` (whole model) or `.weights.h5` "
+            f"(weights only). Received: save_best={path!r}"
+        )
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(path) if f is not None]
+    except ValueError as e:
+        raise ValueError(
+            f"`save_best` is not a valid format string ({e}). "
+            f"Received: save_best={path!r}"
+        ) from e
+    if any(not field or field[0].isdigit() for field in fields):
+        raise ValueError(
+            "`save_best` placeholders must be named, like `{epoch:02d}` or "
+            f"`{{val_f1:.3f}}`. Received: save_best={path!r}"
+        )
+    return path
+
+
+def format_save_path(pattern: str, epoch: int, logs: Mapping[str, Any]) -> str:
+    """`pattern` formatted as ModelCheckpoint formats its `filepath`.
+
+    `epoch` is 0-based, as Keras passes it to callbacks; the file name shows it
+    1-based (`{epoch}` is 1 after the first epoch), as the progress bar does.
+    """
+    try:
+        return pattern.format(**{**logs, "epoch": epoch + 1})
+    except (KeyError, AttributeError, IndexError, ValueError) as e:
+        raise ValueError(
+            f"`save_best` could not be formatted at epoch {epoch + 1} "
+            f"({type(e).__name__}: {e}); the names available are 'epoch' and "
+            f"the logs {sorted(logs)}. Received: save_best={pattern!r}"
+        ) from e
 
 
 def check_mode(mode: Any, names: list[str] | None) -> str | dict[str, str]:
@@ -21,7 +137,7 @@ def check_mode(mode: Any, names: list[str] | None) -> str | dict[str, str]:
         return mode
     if isinstance(mode, Mapping):
         for key, value in mode.items():
-            if value not in MODES:
+            if not isinstance(key, str) or value not in MODES:
                 raise ValueError(
                     f"`mode` must map metric names to 'max' or 'min'. "
                     f"Received: mode={dict(mode)!r} ({key!r}: {value!r})"
@@ -96,3 +212,43 @@ def to_float(name: str, value: Any, where: str) -> float:
         f"The Evaluator metric '{name}' must return a float number, but at "
         f"{where} it returned {problem}. Received: {name}={value!r:.200}"
     )
+
+
+def print_line(message: str) -> None:
+    """Prints as Keras' callbacks print: stdout, or logging when not interactive."""
+    if keras.config.is_interactive_logging_enabled():
+        sys.stdout.write(message + "\n")
+        sys.stdout.flush()
+    else:
+        logging.getLogger("coolkeras").info(message)
+
+
+def shown(values: Mapping[str, float]) -> str:
+    return ", ".join(f"{key}={value:.5f}" for key, value in values.items())
+
+
+def epoch_line(
+    epoch: int,
+    values: Mapping[str, float],
+    monitor: str,
+    before: float | None,
+    improved: bool,
+    saved_to: str | None,
+    best_epoch: int | None,
+    stop: bool,
+) -> str:
+    """One line per evaluation, in the words of ModelCheckpoint and EarlyStopping.
+
+    Epochs are 1-based, as the progress bar numbers them.
+    """
+    before_text = "None" if before is None else f"{before:.5f}"
+    if improved:
+        action = f"{monitor} improved from {before_text} to {values[monitor]:.5f}"
+        if saved_to is not None:
+            action += f", saving model to {saved_to}"
+    else:
+        action = f"{monitor} did not improve from {before_text}"
+        if best_epoch is not None:
+            action += f" (epoch {best_epoch + 1})"
+    stopping = "; early stopping" if stop else ""
+    return f"\nEpoch {epoch + 1}: Evaluator {shown(values)}; {action}{stopping}"

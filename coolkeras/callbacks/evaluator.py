@@ -4,26 +4,19 @@ from __future__ import annotations
 
 import math
 import os
-import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import keras
 
-from coolkeras import _keras_internals
 from coolkeras.callbacks import _atomic
-from coolkeras.callbacks._evaluator_utils import (
-    check_data,
-    check_mode,
-    to_float,
-)
+from coolkeras.callbacks import _evaluator_utils as checks
+from coolkeras.callbacks._evaluator_base import NO_BEST, EvaluatorBase
 
 __all__ = ["Evaluator"]
 
-_STATE_PREFIX = "coolkeras_evaluator"
 
-
-class Evaluator(keras.callbacks.Callback):
+class Evaluator(EvaluatorBase):
     """Computes Python metrics on held-out data and logs them for every callback.
 
     Two forms:
@@ -49,11 +42,20 @@ class Evaluator(keras.callbacks.Callback):
     metrics with `mode="auto"` get its declared `mode`; a conflicting explicit
     mode raises `ValueError` at training start.
 
-    A NaN or infinite result is logged but never becomes the best. With a
-    `keras.callbacks.BackupAndRestore` in the same `fit`, the best value,
-    counters and history are saved in its `backup_dir` after each evaluation
-    and restored by a resumed `fit`, so a resumed run never replaces a better
-    `save_best` file with a worse one.
+    The best value survives consecutive `fit` calls (as `ModelCheckpoint`'s
+    does): a later `fit` replaces the `save_best` file only with a better
+    model. `reset()` forgets it. `patience` counts within one `fit`, with
+    `EarlyStopping`'s rules. A NaN or infinite result is logged but never
+    becomes the best. `best` and `best_epoch` always describe the `save_best`
+    file on disk: a failed save raises (naming `save_best` and the cause) and
+    leaves both unchanged.
+
+    With a `keras.callbacks.BackupAndRestore` in the same `fit`, the state
+    (best value, counters, history, best file) is committed in step with its
+    checkpoint: a `fit` resumed after an interruption at any point neither
+    repeats an evaluation nor skips one, and never replaces a better
+    `save_best` file with a worse one. Until the checkpoint of an epoch is
+    written, that epoch's best file waits in `backup_dir`.
 
     Args:
         metrics: a dict mapping names to `f(y_true, y_pred) -> float`, or a
@@ -68,29 +70,35 @@ class Evaluator(keras.callbacks.Callback):
         batch_size: batch size of the `predict` call. Defaults to `32`.
         save_best: path ending in `.keras` (whole model) or `.weights.h5`
             (weights only), written atomically each time `monitor` improves.
-            Defaults to `None`.
-        restore_best: set the best weights back at the end of training.
+            It may contain `{epoch}` and names from the logs, formatted as
+            `ModelCheckpoint` formats its `filepath` (`"best_{epoch:02d}.keras"`
+            is `best_03.keras` after the third epoch). Defaults to `None`.
+        restore_best: set the best weights back at the end of training, and
+            when the Evaluator itself stops training with an error.
             Defaults to `False`.
         patience: stop training after this many evaluations without
-            improvement (`EarlyStopping` rules). Defaults to `None` (never).
+            improvement, exactly as `EarlyStopping(patience=...)` would on the
+            same values. Defaults to `None` (never).
         min_delta: smallest change of `monitor` that counts as an
             improvement. Defaults to `0.0`.
         frequency: evaluate every `frequency` epochs. Defaults to `1`.
         steps: also evaluate every `steps` training steps, mid-epoch; those
             values go to `history` only. Defaults to `None`.
-        verbose: `1` shows the prediction progress bar and one line per
-            evaluation. Defaults to `0`.
+        verbose: `1` prints one line per evaluation, with epochs numbered as
+            the progress bar numbers them. Defaults to `0`.
 
     Attributes:
         history: one dict per evaluation: `{"epoch": 0-based epoch, "step":
             global step or None at epoch end, <name>: value, ...}`.
         best: best value of `monitor` so far (`None` before any).
-        best_epoch: 0-based epoch of `best`.
+        best_epoch: 0-based epoch of `best` (as `EarlyStopping.best_epoch`).
+        best_path: the `save_best` file that holds `best` (`None` without).
 
     Raises:
         TypeError: `metrics` is neither a dict of functions nor a function.
-        ValueError: a bad `mode`, `monitor`, `data`, `save_best` or counter;
-            an unwritable `save_best` (at training start).
+        ValueError: a bad argument (the message names it and its value); at
+            training start, a `save_best` folder that cannot be written or
+            has less free space than the model's variables take.
 
     Example:
 
@@ -101,10 +109,10 @@ class Evaluator(keras.callbacks.Callback):
     >>> model.compile(optimizer="sgd", loss="mse")
     >>> def mae(y_true, y_pred):
     ...     return float(np.mean(np.abs(y_true - y_pred[:, 0])))
-    >>> evaluator = Evaluator({"mae": mae}, data=(x, y), mode="min")
-    >>> history = model.fit(x, y, epochs=2, verbose=0, callbacks=[evaluator])
-    >>> history.history["mae"]
-    [0.0, 0.0]
+    >>> evaluator = Evaluator({"mae": mae}, data=(x, y), mode="min", patience=0)
+    >>> history = model.fit(x, y, epochs=3, verbose=0, callbacks=[evaluator])
+    >>> history.history["mae"], evaluator.best, evaluator.best_epoch
+    ([0.0, 0.0], 0.0, 0)
     """
 
     def __init__(
@@ -140,7 +148,7 @@ class Evaluator(keras.callbacks.Callback):
                     "A dict of metrics needs `data=(x, y)` to predict on. "
                     "Received: data=None"
                 )
-            self._x, self._y = check_data(data)
+            self._x, self._y = checks.check_data(data)
             self._metric_fns = dict(metrics)
             self._evaluate_fn = None
             self._names = list(metrics)
@@ -159,7 +167,8 @@ class Evaluator(keras.callbacks.Callback):
                 "`metrics` must be a dict of `f(y_true, y_pred)` functions or "
                 f"a function `evaluate_fn(model)`. Received: metrics={metrics!r}"
             )
-        self._modes = check_mode(mode, self._names)
+        self._modes = checks.check_mode(mode, self._names)
+        monitor = checks.check_name("monitor", monitor, optional=True)
         if monitor is not None and self._names is not None:
             if monitor not in self._names:
                 raise ValueError(
@@ -169,253 +178,61 @@ class Evaluator(keras.callbacks.Callback):
         self.monitor = monitor if monitor is not None else (
             self._names[0] if self._names else None
         )
-        self.name = name
-        if save_best is not None:
-            save_best = os.fspath(save_best)
-            if not save_best.endswith((_atomic.MODEL_SUFFIX, _atomic.WEIGHTS_SUFFIX)):
-                raise ValueError(
-                    "`save_best` must end in `.keras` (whole model) or "
-                    f"`.weights.h5` (weights only). Received: save_best={save_best!r}"
-                )
-        for arg, value, low in (
-            ("batch_size", batch_size, 1),
-            ("frequency", frequency, 1),
-            ("steps", steps, 1),
-            ("patience", patience, 0),
-        ):
-            if value is None and arg in ("steps", "patience"):
-                continue
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                raise ValueError(
-                    f"`{arg}` must be an integer >= {low}. Received: {arg}={value!r}"
-                )
-        if not isinstance(min_delta, (int, float)) or min_delta < 0:
-            raise ValueError(
-                f"`min_delta` must be a number >= 0. Received: min_delta={min_delta!r}"
-            )
-        self.batch_size = batch_size
-        self.save_best = save_best
-        self.restore_best = bool(restore_best)
-        self.patience = patience
-        self.min_delta = float(min_delta)
-        self.frequency = frequency
-        self.steps = steps
-        self.verbose = verbose
-        if steps is not None:
+        self.name = checks.check_name("name", name)
+        self.batch_size = checks.check_integer("batch_size", batch_size, 1)
+        self.save_best = checks.check_save_best(save_best)
+        self.restore_best = checks.check_bool("restore_best", restore_best)
+        self.patience = checks.check_integer("patience", patience, 0, optional=True)
+        self.min_delta = checks.check_number("min_delta", min_delta, 0.0)
+        self.frequency = checks.check_integer("frequency", frequency, 1)
+        self.steps = checks.check_integer("steps", steps, 1, optional=True)
+        self.verbose = checks.check_choice("verbose", verbose, (0, 1), bools=True)
+        if self.steps is not None:
             # Only then: a batch hook makes Keras dispatch batch callbacks
             # synchronously.
             self.on_train_batch_end = self._on_train_batch_end
-        self._callback_list = None
-        self._backup = None
-        self._resumed = False
-        self._reset()
+        self.reset()
 
-    # State ------------------------------------------------------------------
+    def reset(self) -> None:
+        """Forgets every evaluation: the next one becomes the best.
 
-    def _reset(self):
+        Otherwise `best`, `best_epoch`, `best_path`, the best weights and
+        `history` survive consecutive `fit` calls, and a later `fit` replaces
+        the `save_best` file only with a better model.
+        """
         self.history: list[dict[str, Any]] = []
         self.best: float | None = None
         self.best_epoch: int | None = None
-        self.wait = 0
+        self.best_path: str | None = None
         self.best_weights = None
+        self.wait = 0
+        self._record = dict(NO_BEST)  # the best decided so far
+        self._file = None  # the file that holds `best`
         self._global_step = 0
-        self._steps_in_epoch = 0
-        self._epoch = 0
         self._next_mid_step = self.steps or 0
-
-    def _state_path(self, suffix=".json"):
-        if self._backup is None:
-            return None
-        evaluators = [
-            c for c in self._callback_list.callbacks if isinstance(c, Evaluator)
-        ]
-        index = next(i for i, c in enumerate(evaluators) if c is self)
-        return os.path.join(self._backup.backup_dir, f"{_STATE_PREFIX}_{index}{suffix}")
-
-    def _save_state(self, epoch):
-        path = self._state_path()
-        if path is None:
-            return
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        state = {
-            "epoch": epoch,
-            "best": self.best,
-            "best_epoch": self.best_epoch,
-            "wait": self.wait,
-            "global_step": self._global_step,
-            "history": self.history,
-        }
-        _atomic.write_json(path, state)
-
-    def _load_state(self):
-        path = self._state_path()
-        if path is None or not os.path.exists(path):
-            return False
-        state = _atomic.read_json(path)
-        self.best = state["best"]
-        self.best_epoch = state["best_epoch"]
-        self.wait = state["wait"]
-        self._global_step = state["global_step"]
-        self.history = state["history"]
-        if self.steps:
-            self._next_mid_step = (self._global_step // self.steps + 1) * self.steps
-        return True
-
-    # Placement ----------------------------------------------------------------
-
-    def set_model(self, model):
-        super().set_model(model)
-        self._take_first_place()
-
-    def _take_first_place(self):
-        callback_list = _keras_internals.calling_callback_list(self, max_depth=4)
-        if callback_list is None:
-            return
-        self._callback_list = callback_list
-        callbacks = callback_list.callbacks
-        index = next(i for i, c in enumerate(callbacks) if c is self)
-        target = 0
-        while target < index and isinstance(callbacks[target], Evaluator):
-            target += 1
-        if index > target:
-            # Safe while the list is iterated: the elements before `index` have
-            # been visited and shift by one; the next one visited is unchanged.
-            callbacks.insert(target, callbacks.pop(index))
-
-    def _align_monitoring_callbacks(self, names):
-        for callback in self._callback_list.callbacks:
-            monitor = getattr(callback, "monitor", None)
-            if callback is self or monitor not in names:
-                continue
-            ours = self._mode_of(monitor)
-            theirs = getattr(callback, "mode", None)
-            if theirs == "auto":
-                callback.mode = ours
-            elif theirs in ("min", "max") and theirs != ours:
-                raise ValueError(
-                    f"{type(callback).__name__} monitors '{monitor}' with "
-                    f"mode='{theirs}', but the Evaluator declares mode='{ours}' "
-                    f"for it. Received: mode={theirs!r}"
-                )
-
-    # Hooks --------------------------------------------------------------------
-
-    def on_train_begin(self, logs=None):
-        if self._callback_list is None:
-            self._take_first_place()
-        if self._callback_list is None:
-            warnings.warn(
-                "The Evaluator was not called by a keras.callbacks.CallbackList, "
-                "so it cannot move itself first: only callbacks called after it "
-                "see its values.",
-                stacklevel=2,
-            )
-        self._reset()
-        self._backup = None
-        if self._callback_list is not None:
-            if self._names is not None:
-                self._align_monitoring_callbacks(self._names)
-            self._backup = next(
-                (
-                    c
-                    for c in self._callback_list.callbacks
-                    if isinstance(c, keras.callbacks.BackupAndRestore)
-                ),
-                None,
-            )
-        if self.save_best is not None:
-            try:
-                _atomic.check_writable(self.save_best)
-            except OSError as e:
-                raise ValueError(
-                    f"`save_best` is not writable ({e}). "
-                    f"Received: save_best={self.save_best!r}"
-                ) from e
-        self._resumed = self._load_state()
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch = epoch
-        self._steps_in_epoch = 0
-
-    def _on_train_batch_end(self, batch, logs=None):
-        self._steps_in_epoch = batch + 1
-        step = self._global_step + self._steps_in_epoch
-        if step >= self._next_mid_step:
-            self._next_mid_step = (step // self.steps + 1) * self.steps
-            epoch = self._epoch
-            values = self._evaluate(epoch, step)
-            self.history.append({"epoch": epoch, "step": step, **values})
-
-    def on_epoch_end(self, epoch, logs=None):
-        self._global_step += self._steps_in_epoch
-        if (epoch + 1) % self.frequency:
-            return
-        values = self._evaluate(epoch, None)
-        if logs is not None:
-            for key, value in values.items():
-                if key in logs:
-                    raise ValueError(
-                        f"The Evaluator metric '{key}' would overwrite the value "
-                        "Keras logs under the same name; rename the metric. "
-                        f"Received: metric name {key!r}"
-                    )
-                logs[key] = value
-        self.history.append({"epoch": epoch, "step": None, **values})
-        self._track_best(epoch, values[self.monitor])
-        if self.verbose:
-            shown = ", ".join(f"{k}={v:.4f}" for k, v in values.items())
-            print(
-                f"\nEpoch {epoch + 1}: Evaluator {shown} "
-                f"(best {self.monitor}={self.best} at epoch "
-                f"{None if self.best_epoch is None else self.best_epoch + 1})"
-            )
-        self._save_state(epoch)
-
-    def on_train_end(self, logs=None):
-        if self.restore_best and self.best is not None:
-            if self.best_weights is not None:
-                self.model.set_weights(self.best_weights)
-            elif self._resumed:
-                self._restore_from_file()
-        if self._backup is not None and self._backup.delete_checkpoint:
-            for suffix in (".json", ".best" + _atomic.WEIGHTS_SUFFIX):
-                path = self._state_path(suffix)
-                if os.path.exists(path):
-                    os.remove(path)
+        self._epoch = self._steps_in_epoch = 0
 
     # Evaluation -------------------------------------------------------------
 
-    def _evaluate(self, epoch, step):
+    def _evaluate(self, epoch: int, step: int | None) -> dict[str, float]:
         model = self.model  # on JAX, syncs the training state into the variables
         where = f"epoch {epoch + 1}" + ("" if step is None else f", step {step}")
         if self._evaluate_fn is None:
-            y_pred = model.predict(
-                self._x, batch_size=self.batch_size, verbose=1 if self.verbose else 0
-            )
-            values = {}
-            for key, fn in self._metric_fns.items():
-                try:
-                    result = fn(self._y, y_pred)
-                except Exception as e:
-                    raise RuntimeError(
-                        f"The Evaluator metric '{key}' raised at {where}: "
-                        f"{type(e).__name__}: {e}"
-                    ) from e
-                values[key] = to_float(key, result, where)
-            return values
-        try:
-            result = self._evaluate_fn(model)
-        except Exception as e:
-            raise RuntimeError(
-                f"The Evaluator's evaluate_fn raised at {where}: "
-                f"{type(e).__name__}: {e}"
-            ) from e
+            y_pred = model.predict(self._x, batch_size=self.batch_size, verbose=0)
+            return {
+                key: checks.to_float(
+                    key, _call(f"The Evaluator metric '{key}'", where, fn,
+                               self._y, y_pred), where
+                )
+                for key, fn in self._metric_fns.items()
+            }
+        result = _call("The Evaluator's evaluate_fn", where, self._evaluate_fn, model)
         if not isinstance(result, Mapping):
             result = {self.name: result}
-        values = {str(k): to_float(k, v, where) for k, v in result.items()}
+        values = {str(k): checks.to_float(k, v, where) for k, v in result.items()}
         if self._names is None:
             self._names = list(values)
-            self._modes = check_mode(self._modes, self._names)
+            self._modes = checks.check_mode(self._modes, self._names)
             if self.monitor is None:
                 self.monitor = self._names[0]
             elif self.monitor not in self._names:
@@ -427,42 +244,65 @@ class Evaluator(keras.callbacks.Callback):
                 self._align_monitoring_callbacks(self._names)
         return values
 
-    def _mode_of(self, key):
+    def _mode_of(self, key: str) -> str:
         return self._modes[key] if isinstance(self._modes, dict) else self._modes
 
-    def _is_improvement(self, value):
+    def _is_improvement(self, value: float) -> bool:
         if not math.isfinite(value):
             return False
-        if self.best is None:
+        best = self._record["best"]
+        if best is None:
             return True
         if self._mode_of(self.monitor) == "max":
-            return value - self.min_delta > self.best
-        return value + self.min_delta < self.best
+            return value - self.min_delta > best
+        return value + self.min_delta < best
 
-    def _track_best(self, epoch, value):
-        self.wait += 1
-        if self._is_improvement(value):
-            self.best = value
-            self.best_epoch = epoch
-            self.wait = 0
-            if self.save_best is not None:
-                _atomic.save_model_or_weights(self.model, self.save_best)
-            if self.restore_best:
-                self.best_weights = self.model.get_weights()
-                if self._backup is not None and self.save_best is None:
-                    path = self._state_path(".best" + _atomic.WEIGHTS_SUFFIX)
-                    os.makedirs(os.path.dirname(path), exist_ok=True)
-                    _atomic.save_model_or_weights(self.model, path)
-        if self.patience is not None and self.wait >= self.patience and epoch > 0:
-            self.model.stop_training = True
-
-    def _restore_from_file(self):
-        path = self.save_best or self._state_path(".best" + _atomic.WEIGHTS_SUFFIX)
-        if path is not None and os.path.exists(path):
-            self.model.load_weights(path)
+    def _save_best_file(self, epoch: int, value: float, logs: Mapping[str, Any]):
+        """Saves the improved model; returns `(destination, staged file)`."""
+        if self.save_best is not None:
+            destination = checks.format_save_path(self.save_best, epoch, logs)
+        elif self.restore_best and self._resume is not None:
+            destination = self._resume.best_weights_path
         else:
-            warnings.warn(
-                "restore_best: the best weights of the interrupted run were not "
-                f"found at {path}; keeping the last weights.",
-                stacklevel=2,
-            )
+            return None, None
+        staged = None
+        if self._resume is not None:  # copied to `destination` at the commit
+            staged = self._resume.staged_path(epoch, destination)
+        try:
+            _atomic.save_model_or_weights(self.model, staged or destination)
+        except Exception as e:
+            before = self._record["best_epoch"]
+            raise self._file_error(
+                f"could not save the best model of epoch {epoch + 1} "
+                f"({self.monitor}={value:.5f}) to {staged or destination!r}",
+                "the previous best file is unchanged; `best` and `best_epoch` "
+                "still describe it (epoch "
+                f"{None if before is None else before + 1})",
+                e,
+            ) from e
+        return destination, staged
+
+    def _file_error(self, what: str, state: str, error: Exception) -> Exception:
+        if self.save_best is not None:
+            received = f"save_best={self.save_best!r}"
+        else:
+            received = f"backup_dir={self._resume.backup.backup_dir!r}"
+        message = (
+            f"The Evaluator {what}: {type(error).__name__}: {error}. "
+            f"{state[0].upper()}{state[1:]}. Received: {received}"
+        )
+        if not isinstance(error, OSError):
+            return RuntimeError(message)
+        if error.errno is None:
+            return OSError(message)
+        return OSError(error.errno, message)
+
+
+def _call(what: str, where: str, fn: Callable, *args):
+    try:
+        return fn(*args)
+    except Exception as e:
+        error = RuntimeError(f"{what} raised at {where}: {type(e).__name__}: {e}")
+        # `fit` re-raises with `from None`, which hides a chained exception;
+        # the original traceback keeps the failing line of `fn` in view.
+        raise error.with_traceback(e.__traceback__) from e

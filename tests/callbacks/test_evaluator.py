@@ -117,47 +117,6 @@ def test_whole_model_save_best_is_loadable(tmp_path):
     assert_weights_equal(loaded.get_weights(), log.weights[1])
 
 
-def test_failure_midway_through_save_keeps_previous_best(tmp_path):
-    x, y = tiny_data()
-    model = tiny_model()
-    log = WeightLog()
-    path = str(tmp_path / "best.weights.h5")
-    original = model.save_weights
-    calls = []
-
-    def crash_on_second_save(filepath, *args, **kwargs):
-        calls.append(filepath)
-        if len(calls) == 2:
-            with open(filepath, "wb") as f:
-                f.write(b"\x89HDF half a file")
-            raise OSError("disk died mid-write")
-        return original(filepath, *args, **kwargs)
-
-    model.save_weights = crash_on_second_save
-    evaluator = Evaluator(
-        {"s": Scripted([0.1, 0.5, 0.9])}, data=(x, y), mode="max", save_best=path
-    )
-    with pytest.raises(OSError, match="disk died"):
-        model.fit(x, y, epochs=3, verbose=0, callbacks=[evaluator, log])
-    assert calls[1] != path  # the writer never wrote the destination itself
-    fresh = tiny_model()
-    fresh.load_weights(path)
-    assert_weights_equal(fresh.get_weights(), log.weights[0])
-    assert os.listdir(tmp_path) == ["best.weights.h5"]
-
-
-def test_patience_stops_like_early_stopping():
-    x, y = tiny_data()
-    evaluator = Evaluator(
-        {"s": Scripted([0.1, 0.5, 0.3, 0.2, 0.6, 0.7])},
-        data=(x, y),
-        mode="max",
-        patience=2,
-    )
-    history = tiny_model().fit(x, y, epochs=6, verbose=0, callbacks=[evaluator])
-    assert len(history.history["s"]) == 4
-
-
 def test_frequency_and_mid_epoch_steps():
     x, y = tiny_data(n=32)
     evaluator = Evaluator(
@@ -252,41 +211,6 @@ def test_metric_name_colliding_with_keras_logs_fails():
         evaluate_outside_fit(evaluator, tiny_model(), logs={"loss": 1.0})
 
 
-@pytest.mark.parametrize(
-    "kwargs, error, match",
-    [
-        ({"mode": "auto"}, ValueError, "Received: mode='auto'"),
-        ({"mode": "up"}, ValueError, "Received: mode='up'"),
-        ({"mode": {"other": "max"}}, ValueError, r"missing \['acc'\]"),
-        ({"mode": "max", "monitor": "f1"}, ValueError, "monitor='f1'"),
-        ({"mode": "max", "save_best": "best.h5"}, ValueError, "save_best='best.h5'"),
-        ({"mode": "max", "patience": -1}, ValueError, "patience=-1"),
-        ({"mode": "max", "frequency": 0}, ValueError, "frequency=0"),
-        ({"mode": "max", "min_delta": -1}, ValueError, "min_delta=-1"),
-    ],
-)
-def test_bad_arguments(kwargs, error, match):
-    x, y = tiny_data()
-    with pytest.raises(error, match=match):
-        Evaluator({"acc": lambda t, p: 0.0}, data=(x, y), **kwargs)
-
-
-def test_bad_metrics_and_data():
-    x, y = tiny_data()
-    with pytest.raises(TypeError, match="metrics"):
-        Evaluator(42, mode="max")
-    with pytest.raises(ValueError, match="data=None"):
-        Evaluator({"a": lambda t, p: 0.0}, mode="max")
-    with pytest.raises(ValueError, match=r"x sizes \[32\], y sizes \[31\]"):
-        Evaluator({"a": lambda t, p: 0.0}, data=(x, y[:31]), mode="max")
-    with pytest.raises(ValueError, match=r"x sizes \[32, 30\]"):
-        Evaluator({"a": lambda t, p: 0.0}, data=([x, x[:30]], y), mode="max")
-    with pytest.raises(ValueError, match=r"y sizes \[5\]"):
-        Evaluator({"a": lambda t, p: 0.0}, data=(x, ["ref"] * 5), mode="max")
-    with pytest.raises(ValueError, match=r"must be a tuple `\(x, y\)`"):
-        Evaluator({"a": lambda t, p: 0.0}, data=(x, y, y), mode="max")
-
-
 def test_unwritable_save_best_fails_at_training_start(tmp_path):
     x, y = tiny_data()
     blocker = tmp_path / "a_file"
@@ -302,3 +226,128 @@ def test_unwritable_save_best_fails_at_training_start(tmp_path):
     with pytest.raises(ValueError, match="`save_best` is not writable"):
         tiny_model().fit(x, y, epochs=1, verbose=0, callbacks=[log, evaluator])
     assert log.weights == [] and metric.calls == 0  # before any training
+
+
+def test_best_survives_consecutive_fits_until_reset(tmp_path):
+    x, y = tiny_data()
+    model = tiny_model()
+    path = str(tmp_path / "best.weights.h5")
+    log = WeightLog()
+    evaluator = Evaluator(
+        {"s": Scripted([0.2, 0.9, 0.5, 0.7, 0.1, 0.3])},
+        data=(x, y),
+        mode="max",
+        save_best=path,
+        restore_best=True,
+    )
+
+    def fit():
+        model.fit(x, y, epochs=2, batch_size=8, verbose=0, callbacks=[evaluator, log])
+
+    fit()  # 0.2, 0.9: the best is the second epoch
+    fit()  # 0.5, 0.7: worse than 0.9, so the file keeps the first fit's best
+    assert evaluator.best == 0.9 and evaluator.best_epoch == 1
+    assert [h["s"] for h in evaluator.history] == [0.2, 0.9, 0.5, 0.7]
+    fresh = tiny_model()
+    fresh.load_weights(path)
+    assert_weights_equal(fresh.get_weights(), log.weights[1])
+    # restore_best at the end of the second fit went back to the first fit's best.
+    assert_weights_equal(model.get_weights(), log.weights[1])
+    evaluator.reset()
+    assert (evaluator.best, evaluator.best_epoch, evaluator.history) == (None, None, [])
+    fit()  # 0.1, 0.3: after reset(), the best of this fit only
+    assert evaluator.best == 0.3 and evaluator.best_epoch == 1
+    fresh.load_weights(path)
+    assert_weights_equal(fresh.get_weights(), log.weights[5])
+
+
+def test_save_best_formats_epoch_and_logs_like_model_checkpoint(tmp_path):
+    x, y = tiny_data()
+    log = WeightLog()
+    evaluator = Evaluator(
+        {"score": Scripted([0.25, 0.5, 0.375, 0.75])},
+        data=(x, y),
+        mode="max",
+        save_best=str(tmp_path / "best_{epoch:02d}_{score:.2f}.weights.h5"),
+    )
+    checkpoint = keras.callbacks.ModelCheckpoint(
+        str(tmp_path / "ckpt_{epoch:02d}.weights.h5"),
+        monitor="score",
+        save_best_only=True,
+        save_weights_only=True,
+    )
+    tiny_model().fit(
+        x, y, epochs=4, batch_size=8, verbose=0,
+        callbacks=[checkpoint, evaluator, log],
+    )
+    # The same epoch numbers in both names: 1-based, as ModelCheckpoint's.
+    assert sorted(os.listdir(tmp_path)) == [
+        "best_01_0.25.weights.h5",
+        "best_02_0.50.weights.h5",
+        "best_04_0.75.weights.h5",
+        "ckpt_01.weights.h5",
+        "ckpt_02.weights.h5",
+        "ckpt_04.weights.h5",
+    ]
+    assert evaluator.best_epoch == 3
+    assert evaluator.best_path == str(tmp_path / "best_04_0.75.weights.h5")
+    for epoch, name in [(0, "best_01_0.25"), (1, "best_02_0.50"), (3, "best_04_0.75")]:
+        fresh = tiny_model()
+        fresh.load_weights(str(tmp_path / f"{name}.weights.h5"))
+        assert_weights_equal(fresh.get_weights(), log.weights[epoch])
+
+
+def test_save_best_with_an_unknown_name_fails_at_the_first_save(tmp_path):
+    x, y = tiny_data()
+    evaluator = Evaluator(
+        {"s": Scripted([0.1])}, data=(x, y), mode="max",
+        save_best=str(tmp_path / "best_{val_s}.keras"),
+    )
+    match = r"at epoch 1 \(KeyError: 'val_s'\).*'loss', 's'"
+    with pytest.raises(ValueError, match=match):
+        tiny_model().fit(x, y, epochs=1, verbose=0, callbacks=[evaluator])
+    assert os.listdir(tmp_path) == []
+
+
+def test_verbose_prints_one_keras_style_line_per_evaluation(tmp_path, capsys):
+    x, y = tiny_data()
+    path = str(tmp_path / "best.weights.h5")
+    evaluator = Evaluator(
+        {
+            "acc": Scripted([0.5, 0.75, 0.625, 0.625, 0.9]),
+            "f1": Scripted([0.1, 0.2, 0.3, 0.4, 0.5]),
+        },
+        data=(x, y),
+        mode="max",
+        save_best=path,
+        restore_best=True,
+        patience=2,
+        verbose=1,
+    )
+    tiny_model().fit(x, y, epochs=5, batch_size=8, verbose=0, callbacks=[evaluator])
+    lines = [line for line in capsys.readouterr().out.splitlines() if line]
+    assert lines == [
+        "Epoch 1: Evaluator acc=0.50000, f1=0.10000; acc improved from None to "
+        f"0.50000, saving model to {path}",
+        "Epoch 2: Evaluator acc=0.75000, f1=0.20000; acc improved from 0.50000 to "
+        f"0.75000, saving model to {path}",
+        "Epoch 3: Evaluator acc=0.62500, f1=0.30000; acc did not improve from "
+        "0.75000 (epoch 2)",
+        "Epoch 4: Evaluator acc=0.62500, f1=0.40000; acc did not improve from "
+        "0.75000 (epoch 2); early stopping",
+        "Restoring model weights from the end of the best epoch: 2.",
+    ]
+    assert evaluator.best_epoch == 1  # the attribute stays 0-based
+
+
+def test_verbose_mid_epoch_line_names_the_epoch_and_global_step(capsys):
+    x, y = tiny_data(n=32)
+    evaluator = Evaluator(
+        lambda model: 0.5, mode="max", name="bleu", steps=3, verbose=1
+    )
+    tiny_model().fit(x, y, epochs=1, batch_size=8, verbose=0, callbacks=[evaluator])
+    lines = [line for line in capsys.readouterr().out.splitlines() if line]
+    assert lines == [
+        "Epoch 1, step 3: Evaluator bleu=0.50000",
+        "Epoch 1: Evaluator bleu=0.50000; bleu improved from None to 0.50000",
+    ]

@@ -1,5 +1,6 @@
 """Keras' monitoring callbacks act on an Evaluator metric wherever it stands."""
 
+import functools
 import os
 import warnings
 
@@ -20,11 +21,47 @@ from tests.callbacks.evaluator_helpers import (
 SEQUENCE = [0.1, 0.5, 0.3, 0.2, 0.6]
 
 
+def counted(method):
+    """A decorator: one more frame between Keras' CallbackList and the hook."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        self.calls[method.__name__] = self.calls.get(method.__name__, 0) + 1
+        return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+class DecoratedEvaluator(Evaluator):
+    """A user's subclass that decorates its hooks."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.calls = {}
+
+    @counted
+    @counted
+    def set_model(self, model):
+        super().set_model(model)
+
+    @counted
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+
+    @counted
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+
+
+PLACEMENTS = ["first", "last", "last_subclass"]
+
+
 def fit_with(monitoring, placement, epochs=5, mode="max"):
     x, y = tiny_data()
     model = tiny_model()
     log = WeightLog()
-    evaluator = Evaluator({"score": Scripted(SEQUENCE)}, data=(x, y), mode=mode)
+    evaluator_class = DecoratedEvaluator if placement == "last_subclass" else Evaluator
+    evaluator = evaluator_class({"score": Scripted(SEQUENCE)}, data=(x, y), mode=mode)
     if placement == "first":
         callbacks = [evaluator, monitoring, log]
     else:
@@ -35,10 +72,12 @@ def fit_with(monitoring, placement, epochs=5, mode="max"):
         history = model.fit(
             x, y, epochs=epochs, batch_size=8, verbose=0, callbacks=callbacks
         )
+    if placement == "last_subclass":  # its decorated hooks did run
+        assert evaluator.calls["on_epoch_end"] == len(history.history["score"])
     return model, log, history
 
 
-@pytest.mark.parametrize("placement", ["first", "last"])
+@pytest.mark.parametrize("placement", PLACEMENTS)
 def test_model_checkpoint_saves_only_improving_epochs(tmp_path, placement):
     checkpoint = keras.callbacks.ModelCheckpoint(
         str(tmp_path / "ckpt_{epoch}.weights.h5"),
@@ -54,7 +93,7 @@ def test_model_checkpoint_saves_only_improving_epochs(tmp_path, placement):
     assert_weights_equal(fresh.get_weights(), log.weights[1])
 
 
-@pytest.mark.parametrize("placement", ["first", "last"])
+@pytest.mark.parametrize("placement", PLACEMENTS)
 def test_early_stopping_stops_and_restores_best(placement):
     stopping = keras.callbacks.EarlyStopping(
         monitor="score", mode="max", patience=2, restore_best_weights=True
@@ -65,7 +104,7 @@ def test_early_stopping_stops_and_restores_best(placement):
     assert_weights_equal(model.get_weights(), log.weights[1])
 
 
-@pytest.mark.parametrize("placement", ["first", "last"])
+@pytest.mark.parametrize("placement", PLACEMENTS)
 def test_reduce_lr_on_plateau_reduces_on_the_plateau(placement):
     reduce = keras.callbacks.ReduceLROnPlateau(
         monitor="score", factor=0.5, patience=1, min_lr=0.0
