@@ -27,10 +27,13 @@ def _reloaded_accuracy(path, x, y) -> float:
     return float((model.predict(x, verbose=0).argmax(-1) == y).mean())
 
 
-def test_short_run_learns_and_its_files_reproduce_its_report(tmp_path, capsys):
+def test_short_run_learns_and_its_files_reproduce_its_report(
+    tmp_path, capsys, monkeypatch
+):
     """Two epochs on the bundled digits, through the command line."""
+    monkeypatch.chdir(tmp_path)
     output = tmp_path / "out"
-    assert main(["demo", "--epochs", "2", "--seed", "0", "--output", str(output)]) == 0
+    assert main(["demo", "--epochs", "2", "--seed", "0", "--output", "out"]) == 0
     out = capsys.readouterr().out
 
     # Where it wrote: one absolute path per line, every file there.
