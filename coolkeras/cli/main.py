@@ -19,6 +19,7 @@ from coolkeras._version import __version__
 from coolkeras.cli import arguments
 
 BACKENDS = ("jax", "tensorflow", "torch")
+_DEMO_NEEDS = {"sklearn": "scikit-learn", "matplotlib": "matplotlib"}  # module: package
 
 
 class UsageError(Exception):
@@ -155,6 +156,15 @@ def _run_demo(args: argparse.Namespace) -> int:
     from coolkeras.demo.data import DataError, load
 
     backend = _backend(args)
+    missing = [name for name in _DEMO_NEEDS if importlib.util.find_spec(name) is None]
+    if missing:
+        print(
+            "coolkeras demo: error: the demo needs scikit-learn and matplotlib, "
+            f"missing here: {', '.join(_DEMO_NEEDS[name] for name in missing)}; "
+            "pip install 'coolkeras[demo]'",
+            file=sys.stderr,
+        )
+        return 1
     try:
         # Every source but MNIST is read and checked before Keras starts.
         data = None if args.data == "mnist" else load(args.data, args.seed)

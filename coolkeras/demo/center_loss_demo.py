@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from dataclasses import asdict, dataclass
 
@@ -86,25 +87,35 @@ def _build(variant: str, data: Dataset, settings: Settings) -> Models:
 
 
 class _Progress(keras.callbacks.Callback):
-    """One line per model, redrawn each epoch, plus the per-epoch learning rate."""
+    """One line per model, redrawn each epoch on a terminal, plus the learning rates.
+
+    Output that is not a terminal (a pipe, a log file) gets the final line only.
+    """
 
     def __init__(self, label: str, epochs: int, verbose: int):
         super().__init__()
         self.label, self.epochs, self.verbose = label, epochs, verbose
         self.learning_rates: list[float] = []
+        self._line_open = False
 
     def on_epoch_end(self, epoch, logs=None):
         self.learning_rates.append(float(self.model.optimizer.learning_rate))
-        if not self.verbose:
+        last = epoch + 1 == self.epochs
+        if not self.verbose or not (last or sys.stdout.isatty()):
             return
         done = int(20 * (epoch + 1) / self.epochs)
         print(
             f"\r  {self.label:<16} [{'#' * done}{'.' * (20 - done)}] "
             f"{epoch + 1}/{self.epochs}  loss {logs['loss']:.3f}  "
             f"macro-F1 {logs['macro_f1']:.3f}",
-            end="\n" if epoch + 1 == self.epochs else "",
+            end="\n" if last else "",
             flush=True,
         )
+        self._line_open = not last
+
+    def on_train_end(self, logs=None):
+        if self._line_open:  # stopped early: end the line before what follows
+            print(flush=True)
 
 
 def intra_inter_ratio(features: np.ndarray, labels: np.ndarray) -> float:

@@ -111,3 +111,15 @@ def test_help_and_version(capsys):
     assert status == 0
     for key in ("x_train", "y_train", "x_test", "y_test", "np.savez"):
         assert key in out  # the .npz layout is documented in --help
+
+
+def test_missing_demo_dependencies_before_any_work(capsys, monkeypatch, no_keras_start):
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        cli.importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "matplotlib" else find_spec(name, *a),
+    )
+    status, _, err = run_cli(capsys, "demo", "--epochs", "1")
+    assert status == 1 and err.count("\n") == 1, err
+    assert "missing here: matplotlib; pip install 'coolkeras[demo]'" in err
