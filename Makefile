@@ -65,7 +65,7 @@ dist: $(VENV)/.test
 	$(BIN)/twine check --strict dist/*
 
 dist-check: dist
-	@set -e; version=$$(sed -n 's/^__version__ = "\(.*\)"/\1/p' coolkeras/__init__.py); \
+	@set -e; version=$$(sed -n 's/^__version__ = "\(.*\)"/\1/p' coolkeras/_version.py); \
 	wheel="$(CURDIR)/dist/coolkeras-$$version-py3-none-any.whl"; \
 	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	echo "=== clean venv in $$tmp, installing $$wheel[jax,demo]"; \

@@ -1,11 +1,10 @@
 """coolkeras: the techniques of "Keras模型杂谈" as first-class Keras 3 parts."""
 
 from coolkeras import callbacks, layers, losses, ops, schedules, testing
+from coolkeras._version import __version__
 from coolkeras._warnings import CoolkerasWarning
 from coolkeras.attach import attach
 from coolkeras.hyperparameter import Hyperparameter
-
-__version__ = "0.1.0"
 
 __all__ = [
     "CoolkerasWarning",

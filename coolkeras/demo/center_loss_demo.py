@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from dataclasses import asdict, dataclass
 
@@ -23,6 +24,13 @@ from coolkeras.demo.data import Dataset, load
 from coolkeras.layers import CenterLoss
 
 VARIANTS = ("softmax", "center-gradient", "center-paper")
+FILES = ("features.png", "curves.png", "metrics.json") + tuple(
+    f"{variant}.keras" for variant in VARIANTS
+)
+
+
+class TrainingDiverged(RuntimeError):
+    """A model's loss became NaN or infinite (stopped by `TerminateOnNaN`)."""
 
 
 @dataclass
@@ -79,25 +87,35 @@ def _build(variant: str, data: Dataset, settings: Settings) -> Models:
 
 
 class _Progress(keras.callbacks.Callback):
-    """One line per model, redrawn each epoch, plus the per-epoch learning rate."""
+    """One line per model, redrawn each epoch on a terminal, plus the learning rates.
+
+    Output that is not a terminal (a pipe, a log file) gets the final line only.
+    """
 
     def __init__(self, label: str, epochs: int, verbose: int):
         super().__init__()
         self.label, self.epochs, self.verbose = label, epochs, verbose
         self.learning_rates: list[float] = []
+        self._line_open = False
 
     def on_epoch_end(self, epoch, logs=None):
         self.learning_rates.append(float(self.model.optimizer.learning_rate))
-        if not self.verbose:
+        last = epoch + 1 == self.epochs
+        if not self.verbose or not (last or sys.stdout.isatty()):
             return
         done = int(20 * (epoch + 1) / self.epochs)
         print(
             f"\r  {self.label:<16} [{'#' * done}{'.' * (20 - done)}] "
             f"{epoch + 1}/{self.epochs}  loss {logs['loss']:.3f}  "
             f"macro-F1 {logs['macro_f1']:.3f}",
-            end="\n" if epoch + 1 == self.epochs else "",
+            end="\n" if last else "",
             flush=True,
         )
+        self._line_open = not last
+
+    def on_train_end(self, logs=None):
+        if self._line_open:  # stopped early: end the line before what follows
+            print(flush=True)
 
 
 def intra_inter_ratio(features: np.ndarray, labels: np.ndarray) -> float:
@@ -123,6 +141,7 @@ def _train(variant: str, data: Dataset, settings: Settings) -> dict:
 
     evaluator = Evaluator(macro_f1, name="macro_f1", mode="max", restore_best=True)
     progress = _Progress(variant, settings.epochs, settings.verbose)
+    terminate = keras.callbacks.TerminateOnNaN()
     start = time.perf_counter()
     history = models.train.fit(
         data.x_train,
@@ -130,9 +149,16 @@ def _train(variant: str, data: Dataset, settings: Settings) -> dict:
         batch_size=settings.batch_size,
         epochs=settings.epochs,
         verbose=0,
-        callbacks=[evaluator, progress],
+        callbacks=[terminate, evaluator, progress],
     )
     seconds = time.perf_counter() - start
+    losses = history.history["loss"]
+    if not np.isfinite(losses).all():
+        raise TrainingDiverged(
+            f"training diverged: the {variant} model's loss became "
+            f"{losses[-1]} in epoch {len(losses)}; try a smaller --lambda or "
+            f"--alpha (received --lambda {settings.weight}, --alpha {settings.alpha})"
+        )
 
     predicted = models.inference.predict(data.x_test, verbose=0).argmax(-1)
     features = models.features.predict(data.x_test, verbose=0)
@@ -166,38 +192,52 @@ def _table(results: dict) -> str:
     return "\n".join(lines)
 
 
-def run(settings: Settings) -> dict:
-    """Trains the three models, writes the figures, models and metrics.json."""
+def run(settings: Settings, data: Dataset | None = None) -> dict:
+    """Trains the three models, writes the figures, models and metrics.json.
+
+    Args:
+        settings: what to train and where to write.
+        data: the data, if already loaded; by default `load(settings.data)`.
+
+    Returns:
+        The content of metrics.json, with `"files"`: the absolute paths written.
+
+    Raises:
+        ValueError: for settings out of range; `DataError` for unusable data.
+        TrainingDiverged: when a model's loss becomes NaN or infinite.
+    """
     if not isinstance(settings.epochs, int) or settings.epochs < 1:
         raise ValueError(
             f"--epochs must be an integer >= 1. Received: {settings.epochs}"
         )
     CenterLoss(weight=settings.weight, alpha=settings.alpha)  # validates λ and α early
-    data = load(settings.data, settings.seed)
-    os.makedirs(settings.output, exist_ok=True)
+    if data is None:
+        data = load(settings.data, settings.seed)
+    output = os.path.abspath(settings.output)
+    os.makedirs(output, exist_ok=True)
+    paths = {name: os.path.join(output, name) for name in FILES}
     if settings.verbose:
         print(
             f"coolkeras demo on {data.name} ({len(data.x_train)} train, "
-            f"{len(data.x_test)} test), backend {keras.backend.backend()}, "
+            f"{len(data.x_test)} test, {data.num_classes} classes), "
+            f"backend {keras.backend.backend()}, "
             f"λ={settings.weight}, α={settings.alpha}"
         )
     results = {variant: _train(variant, data, settings) for variant in VARIANTS}
-    plots.features(results, data.y_test, os.path.join(settings.output, "features.png"))
-    plots.curves(results, os.path.join(settings.output, "curves.png"))
+    plots.features(results, data.y_test, paths["features.png"], data.classes)
+    plots.curves(results, paths["curves.png"])
     summary = {
         "settings": asdict(settings),
         "backend": keras.backend.backend(),
+        "classes": list(data.classes),
         "models": {
             variant: {k: v for k, v in r.items() if k not in ("features", "centers")}
             for variant, r in results.items()
         },
     }
-    with open(os.path.join(settings.output, "metrics.json"), "w") as file:
+    with open(paths["metrics.json"], "w") as file:
         json.dump(summary, file, indent=2)
     print(_table(results))
     if settings.verbose:
-        print(
-            f"wrote {settings.output}/: features.png curves.png metrics.json "
-            + " ".join(f"{v}.keras" for v in VARIANTS)
-        )
-    return summary
+        print("wrote:", *paths.values(), sep="\n")
+    return {**summary, "files": list(paths.values())}
