@@ -62,20 +62,22 @@ def nested_models(model: keras.Model) -> list:
 def find(roots: list, kind: type) -> list:
     """Every object of type `kind` reachable from `roots`, in discovery order."""
     found: dict[int, Any] = {}
-    seen: set[int] = set()
+    depths: dict[int, int] = {}  # the shallowest depth each object was walked at
     for root in roots:
-        _walk(root, kind, found, seen, 0)
+        _walk(root, kind, found, depths, 0)
     return list(found.values())
 
 
-def _walk(obj: Any, kind: type, found: dict, seen: set, depth: int) -> None:
-    if depth > _MAX_DEPTH or id(obj) in seen or isinstance(obj, _LEAVES):
+def _walk(obj: Any, kind: type, found: dict, depths: dict, depth: int) -> None:
+    if depth > _MAX_DEPTH or depths.get(id(obj), _MAX_DEPTH + 1) <= depth:
         return
-    seen.add(id(obj))
+    if isinstance(obj, _LEAVES):
+        return
+    depths[id(obj)] = depth
     if isinstance(obj, kind):
         found[id(obj)] = obj
     for child in _children(obj):
-        _walk(child, kind, found, seen, depth + 1)
+        _walk(child, kind, found, depths, depth + 1)
 
 
 def _children(obj: Any) -> list:

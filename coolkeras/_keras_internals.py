@@ -368,6 +368,20 @@ def host_value(x) -> np.ndarray | None:
     return None
 
 
+def read_eagerly(variable: keras.Variable) -> np.ndarray:
+    """The variable's current value as numpy, also while TensorFlow traces a
+    `tf.function` (there, from outside the graph: `tf.init_scope`)."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        with tf.init_scope():
+            return np.asarray(variable.value.numpy())
+    value = host_value(variable)
+    if value is None:
+        value = keras.ops.convert_to_numpy(variable.value)
+    return np.asarray(value)
+
+
 def increment(variable: keras.Variable) -> None:
     """`variable.assign_add(1)`, in place on an eager PyTorch integer variable.
 

@@ -103,10 +103,14 @@ def attach(
                 "Extra arguments to `attach` must be `coolkeras.Hyperparameter` "
                 f"objects. Received: {hp!r}"
             )
+    return _attach(model, hyperparameters, retrace=True)
+
+
+def _attach(model: keras.Model, hyperparameters: tuple, retrace: bool) -> list:
     state = training_state.own_state(model) or _install(model)
     extra = model.__dict__.setdefault("_coolkeras_extra_hyperparameters", [])
-    extra.extend(hp for hp in hyperparameters if hp not in extra)
-    if _bind_all(model, state):
+    extra.extend(hp for hp in hyperparameters if all(hp is not old for old in extra))
+    if _bind_all(model, state) and retrace:
         _keras_internals.forget_compiled_functions(model)
     return state.hyperparameters
 
@@ -114,20 +118,24 @@ def attach(
 def attach_calling_model() -> None:
     """Attaches the compiled model whose forward pass is running, if any.
 
-    Layers that hold hyperparameters call this from `call`: in the symbolic
-    build that `fit`, `evaluate` and `predict` start with (before any step),
-    or in an eager call. Never from inside a compiled step, where it would be
-    too late for JAX.
+    Layers that hold hyperparameters call this from `call`. JAX and PyTorch
+    run the model symbolically before `fit`, `evaluate` and `predict` compile
+    anything; TensorFlow builds it while tracing the first step, where its
+    variables are live, so the state made there is read from them until the
+    next trace uses the model's own steps.
     """
-    if _step_context.current() is not None or (
+    if _step_context.current() is not None:
+        return
+    in_a_step = (
         _keras_internals.in_compiled_trace()
         and not _keras_internals.in_symbolic_build()
-    ):
-        return
+    )
+    if in_a_step and keras.backend.backend() == "jax":
+        return  # too late: the step's state was gathered before the trace
     model = _keras_internals.call_entry()
     if isinstance(model, keras.Model) and getattr(model, "compiled", False):
         if training_state.own_state(model) is None:
-            attach(model)
+            _attach(model, (), retrace=not in_a_step)
 
 
 def _bind_all(model: keras.Model, state) -> bool:
@@ -182,7 +190,7 @@ def _updates(model: keras.Model) -> int:
     if optimizer is None:
         return 0
     _keras_internals.sync_training_state(model)
-    return int(_keras_internals.host_value(optimizer.iterations))
+    return int(_keras_internals.read_eagerly(optimizer.iterations))
 
 
 def _compile(model: keras.Model, original):

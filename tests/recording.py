@@ -13,7 +13,11 @@ class Recorder(keras.layers.Layer):
         super().__init__(**kwargs)
         self.size = size
         self.buffer = self.add_weight(
-            shape=(size,), initializer="zeros", trainable=False, name="buffer"
+            shape=(size,),
+            initializer="zeros",
+            trainable=False,
+            autocast=False,  # float32 under a mixed precision policy too
+            name="buffer",
         )
         self.index = self.add_weight(
             shape=(), initializer="zeros", dtype="int32", trainable=False, name="index"

@@ -9,6 +9,7 @@ from typing import Any
 import keras
 
 from coolkeras._warnings import CoolkerasWarning
+from coolkeras.attach import attach
 from coolkeras.hyperparameter import Hyperparameter
 
 __all__ = ["ReduceOnPlateau"]
@@ -23,7 +24,9 @@ class ReduceOnPlateau(keras.callbacks.Callback):
     meaning) to any `coolkeras.Hyperparameter`, scheduled or not: on a plateau it
     multiplies the hyperparameter by `factor` (`hp.scale`), so a scheduled
     learning rate keeps its shape, one step lower. Pass the hyperparameter as
-    the optimizer's learning rate to reduce the learning rate.
+    the optimizer's learning rate to reduce the learning rate. The model it is
+    given to by `fit` owns the hyperparameter from then on
+    (`coolkeras.attach(model, hyperparameter)`).
 
     Args:
         hyperparameter: the `coolkeras.Hyperparameter` to reduce.
@@ -97,6 +100,12 @@ class ReduceOnPlateau(keras.callbacks.Callback):
         if self.mode == "min":
             return value < self.best - self.min_delta
         return value > self.best + self.min_delta
+
+    def set_model(self, model: keras.Model) -> None:
+        # Before `fit` makes its train function: the model must own the
+        # hyperparameter for a change to reach the compiled step.
+        super().set_model(model)
+        attach(model, self.hyperparameter)
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self._reset()
