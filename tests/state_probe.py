@@ -43,9 +43,7 @@ class ValueProbe(keras.layers.Layer):
     def get_config(self):
         return {
             **super().get_config(),
-            "hyperparameter": keras.saving.serialize_keras_object(
-                self.hyperparameter
-            ),
+            "hyperparameter": keras.saving.serialize_keras_object(self.hyperparameter),
             "size": self.size,
         }
 

@@ -115,7 +115,12 @@ def _guide_model_class():
                 optimizer_variables, grads, trainable
             )
             logs, metrics_variables = self._update(metrics_variables, loss, y, y_pred)
-            return logs, (trainable, non_trainable, optimizer_variables, metrics_variables)
+            return logs, (
+                trainable,
+                non_trainable,
+                optimizer_variables,
+                metrics_variables,
+            )
 
         def test_step(self, state, data):
             x, y = data
@@ -131,7 +136,9 @@ def _guide_model_class():
             new_variables, logs = [], {}
             for metric in self.metrics:
                 count = len(metric.variables)
-                these = metrics_variables[len(new_variables) : len(new_variables) + count]
+                these = metrics_variables[
+                    len(new_variables) : len(new_variables) + count
+                ]
                 if metric.name == "loss":
                     these = metric.stateless_update_state(these, loss)
                 else:
@@ -177,7 +184,9 @@ def test_the_keras_guide_train_and_test_steps():
     # uses the current value and advances nothing.
     for _ in range(2):
         np.testing.assert_allclose(
-            model.evaluate(x, y, verbose=0), kernel.item() + float(EPS(STEPS)), rtol=1e-6
+            model.evaluate(x, y, verbose=0),
+            kernel.item() + float(EPS(STEPS)),
+            rtol=1e-6,
         )
     assert eps.step == STEPS
 

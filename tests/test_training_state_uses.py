@@ -193,7 +193,9 @@ def _saved_model(tmp_path):
     model = keras.Model(inputs, keras.layers.Dense(2, name="logits")(hidden))
     model.compile(
         keras.optimizers.Adam(Hyperparameter(schedules.Linear(0.01, 0.0, 20), "lr")),
-        loss=SmoothedCrossEntropy(schedules.Linear(0.4, 0.0, steps=10), from_logits=True),
+        loss=SmoothedCrossEntropy(
+            schedules.Linear(0.4, 0.0, steps=10), from_logits=True
+        ),
     )
     x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
     y = np.arange(8) % 2
@@ -236,7 +238,9 @@ def test_training_a_loaded_loss_hyperparameter_needs_the_line(tmp_path):
     model = keras.Model(inputs, keras.layers.Dense(2)(inputs))
     model.compile(
         "sgd",
-        loss=SmoothedCrossEntropy(schedules.Linear(0.4, 0.0, steps=10), from_logits=True),
+        loss=SmoothedCrossEntropy(
+            schedules.Linear(0.4, 0.0, steps=10), from_logits=True
+        ),
     )
     coolkeras.attach(model)
     x, y = np.ones((4, 3), "float32"), np.zeros(4)
