@@ -190,7 +190,9 @@ def _updates(model: keras.Model) -> int:
     if optimizer is None:
         return 0
     _keras_internals.sync_training_state(model)
-    return int(_keras_internals.read_eagerly(optimizer.iterations))
+    counter = _keras_internals.optimizer_batch_counter(optimizer)
+    per_update = _keras_internals.inner_optimizer(optimizer).gradient_accumulation_steps
+    return int(_keras_internals.read_eagerly(counter)) // int(per_update or 1)
 
 
 def _compile(model: keras.Model, original):
