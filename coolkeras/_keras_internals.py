@@ -380,27 +380,3 @@ def read_eagerly(variable: keras.Variable) -> np.ndarray:
     if value is None:
         value = keras.ops.convert_to_numpy(variable.value)
     return np.asarray(value)
-
-
-def increment(variable: keras.Variable) -> None:
-    """`variable.assign_add(1)`, in place on an eager PyTorch integer variable.
-
-    Keras' `assign_add` forms `variable + 1` and copies it back through its
-    generic `assign`: ~25 µs of dispatch per call in an eager PyTorch train
-    step. The in-place add is the same update at ~2 µs (an integer variable's
-    `value` is its storage; a float one's may be an autocast copy). Inside a
-    stateless scope or a `torch.compile` trace, for float variables, and on
-    other backends, Keras' own path runs.
-    """
-    if (
-        keras.backend.backend() == "torch"
-        and "int" in variable.dtype
-        and not _backend.in_stateless_scope()
-    ):
-        import torch
-
-        if not torch.compiler.is_compiling():
-            with torch.no_grad():
-                variable.value.add_(1)
-            return
-    variable.assign_add(1)

@@ -63,9 +63,22 @@ def _compiled():
     return model
 
 
-def test_sync_is_a_no_op_outside_fit():
-    internals.sync_training_state(None)
-    internals.sync_training_state(_compiled())
+def test_sync_makes_the_variables_current_during_fit():
+    inputs = keras.Input((1,))
+    dense = keras.layers.Dense(1, use_bias=False, kernel_initializer="ones")
+    model = keras.Model(inputs, dense(inputs))
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss=lambda y, p: p)
+    seen = []
+
+    class Read(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            internals.sync_training_state(self.model)
+            seen.append(internals.read_eagerly(dense.kernel).item())
+
+    data = np.ones((3, 1), "float32")
+    model.fit(data, data, batch_size=1, verbose=0, callbacks=[Read()])
+    np.testing.assert_allclose(seen, [0.9, 0.8, 0.7], rtol=1e-6)
+    internals.sync_training_state(None)  # no model: nothing to do
 
 
 def test_learning_rate_object_and_batch_counter():
@@ -254,18 +267,134 @@ def test_host_value_is_unknown_inside_a_trace():
     assert seen == [None]
 
 
-def test_increment_adds_one_in_place_or_records_it_in_a_stateless_scope():
-    counter = keras.Variable(3, dtype="int32", trainable=False)
-    internals.increment(counter)
-    internals.increment(counter)
-    assert int(keras.ops.convert_to_numpy(counter)) == 5
-    with keras.StatelessScope() as scope:
-        internals.increment(counter)
-        assert int(keras.ops.convert_to_numpy(scope.get_current_value(counter))) == 6
-    assert int(keras.ops.convert_to_numpy(counter)) == 5
+def test_inner_optimizer_and_counter_under_loss_scaling():
+    inner = keras.optimizers.SGD(0.5)
+    wrapped = keras.optimizers.LossScaleOptimizer(inner)
+    assert internals.inner_optimizer(wrapped) is inner
+    assert internals.inner_optimizer(inner) is inner
+    assert internals.optimizer_batch_counter(wrapped) is inner._iterations
+    assert isinstance(internals.optimizer_learning_rate_object(wrapped), keras.Variable)
 
 
-def test_increment_of_a_float_variable_goes_through_keras():
-    counter = keras.Variable(0.5, dtype="float32", trainable=False)
-    internals.increment(counter)
-    assert float(keras.ops.convert_to_numpy(counter)) == 1.5
+def test_compile_arguments_are_the_live_objects():
+    loss = keras.losses.MeanSquaredError()
+    metric = keras.metrics.MeanAbsoluteError()
+    inputs = keras.Input((1,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+    model.compile("sgd", loss=loss, metrics=[metric], loss_weights=[0.5])
+    arguments = internals.compile_arguments(model)
+    assert arguments["loss"] is loss
+    assert arguments["metrics"][0] is metric
+    assert arguments["loss_weights"] == [0.5]
+
+
+def test_all_layers_reaches_nested_models_and_sublayers():
+    class Outer(keras.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.inner = keras.layers.Dense(1)
+
+        def call(self, x):
+            return self.inner(x)
+
+    inner_inputs = keras.Input((1,))
+    outer = Outer()
+    inner_model = keras.Model(inner_inputs, outer(inner_inputs))
+    inputs = keras.Input((1,))
+    model = keras.Model(inputs, inner_model(inputs))
+    layers = internals.all_layers(model)
+    assert inner_model in layers and outer in layers and outer.inner in layers
+    assert model not in layers
+
+
+def test_call_entry_is_the_outermost_layer_called():
+    seen = []
+
+    class Probe(keras.layers.Layer):
+        def call(self, x):
+            seen.append(internals.call_entry())
+            return x
+
+    probe = Probe()
+    inputs = keras.Input((1,))
+    model = keras.Model(inputs, probe(inputs))
+    model(np.ones((1, 1), "float32"))
+    assert seen[0] is probe  # constructing the model: the layer itself
+    assert seen[-1] is model
+    assert internals.call_entry() is None
+
+
+def test_in_compiled_trace_and_recording_gradients():
+    seen = []
+
+    def probe(x):
+        seen.append(internals.in_compiled_trace())
+        return x + 1
+
+    assert not internals.in_compiled_trace()
+    traced(probe)(keras.ops.ones(()))
+    assert seen == [True]
+
+    inputs = keras.Input((1,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+    recorded = []
+
+    def loss(y_true, y_pred):
+        recorded.append(internals.recording_gradients(y_pred))
+        return keras.ops.mean(y_pred)
+
+    model.compile("sgd", loss=loss)
+    data = np.ones((2, 1), "float32")
+    model.fit(data, data, verbose=0)
+    fitted = list(recorded)
+    recorded.clear()
+    model.evaluate(data, data, verbose=0)
+    assert fitted and fitted[-1] is True
+    assert recorded and not any(recorded)
+
+
+@pytest.mark.parametrize("kind", ["functional", "sequential"])
+def test_track_layer_makes_the_model_own_the_variables(kind):
+    if kind == "sequential":
+        model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    else:
+        inputs = keras.Input((1,))
+        model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+    holder = keras.layers.Layer(name="holder")
+    holder.state = holder.add_weight(shape=(), initializer="ones", trainable=False)
+    internals.track_layer(model, "_holder", holder)
+    assert any(v is holder.state for v in model.non_trainable_variables)
+    # A Sequential model's stack is unchanged: it still computes the same.
+    assert model.predict(np.ones((1, 1)), verbose=0).shape == (1, 1)
+
+
+def test_wrap_method_replaces_it_on_one_instance():
+    first = keras.layers.Dense(1)
+    second = keras.layers.Dense(1)
+
+    def make(original):
+        return lambda *args, **kwargs: ("wrapped", original(*args, **kwargs))
+
+    internals.wrap_method(first, "compute_output_shape", make)
+    assert first.compute_output_shape((None, 3)) == ("wrapped", (None, 1))
+    assert second.compute_output_shape((None, 3)) == (None, 1)
+
+
+def test_unlocked_lets_a_built_layer_take_a_weight():
+    layer = keras.layers.Dense(1)
+    layer.build((None, 2))
+    with internals.unlocked(layer):
+        extra = layer.add_weight(shape=(), initializer="zeros", name="extra")
+    assert any(v is extra for v in layer.weights)
+    assert layer._tracker.locked
+
+
+def test_read_eagerly_also_inside_a_tf_function():
+    variable = keras.Variable(3, dtype="int32", trainable=False)
+    assert internals.read_eagerly(variable).item() == 3
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        seen = []
+        tf.function(lambda: seen.append(internals.read_eagerly(variable).item()))()
+        assert seen == [3]
