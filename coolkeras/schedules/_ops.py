@@ -49,6 +49,8 @@ def cast(x: Any, dtype: str) -> Any:
 
 
 def where(condition: Any, x1: Any, x2: Any) -> Any:
+    if isinstance(condition, bool):  # decided by the schedule's own arguments
+        return x1 if condition else x2
     if _scalars(condition, x1, x2):
         return _typed(x1, x2) if condition else _typed(x2, x1)
     return ops.where(condition, x1, x2)
@@ -58,6 +60,12 @@ def greater_equal(x1: Any, x2: Any) -> Any:
     if _scalars(x1, x2):
         return np.bool_(x1 >= x2)
     return ops.greater_equal(x1, x2)
+
+
+def equal(x1: Any, x2: Any) -> Any:
+    if _scalars(x1, x2):
+        return np.bool_(x1 == x2)
+    return ops.equal(x1, x2)
 
 
 def minimum(x1: Any, x2: Any) -> Any:
@@ -104,6 +112,40 @@ def _unary(keras_op, numpy_op):
     return op
 
 
+def power(x1: Any, x2: Any) -> Any:
+    if _scalars(x1, x2):
+        return _typed(x1, x2) ** _typed(x2, x1)
+    return ops.power(x1, x2)
+
+
 exp = _unary(ops.exp, np.exp)
+expm1 = _unary(ops.expm1, np.expm1)
+floor = _unary(ops.floor, np.floor)
+log = _unary(ops.log, np.log)
+log1p = _unary(ops.log1p, np.log1p)
 sin = _unary(ops.sin, np.sin)
+sqrt = _unary(ops.sqrt, np.sqrt)
 square = _unary(ops.square, np.square)
+
+
+# -- tables: constant numpy arrays looked up at the step --------------------------
+
+
+def searchsorted(table: np.ndarray, x: Any) -> Any:
+    """How many entries of the sorted int32 `table` are `<= x`, as int32.
+
+    A binary search (`side="right"`), elementwise over `x`: its cost does not
+    grow with the length of the table, and neither does the trace.
+    """
+    if _scalars(x):
+        return np.int32(np.searchsorted(table, x, side="right"))
+    flat = ops.reshape(x, (-1,))  # TensorFlow searches 1-D values only
+    index = ops.searchsorted(ops.convert_to_tensor(table), flat, side="right")
+    return ops.reshape(ops.cast(index, "int32"), ops.shape(x))
+
+
+def take(table: np.ndarray, index: Any) -> Any:
+    """`table[index]`, elementwise over an int32 `index`."""
+    if _scalars(index):
+        return table[index]
+    return ops.take(ops.convert_to_tensor(table), index)
