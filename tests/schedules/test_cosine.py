@@ -52,12 +52,14 @@ def test_config_round_trip():
     assert_config_round_trip(Cosine(1e-3, 1e-5, steps=1000))
 
 
-def test_steps_is_required():
-    with pytest.raises(TypeError, match="Received: steps=None"):
+def test_steps_is_required_and_keyword_only():
+    with pytest.raises(TypeError, match="required keyword-only argument: 'steps'"):
         Cosine(1.0)
+    with pytest.raises(TypeError, match="positional"):
+        Cosine(1.0, 0.0, 10)
     with pytest.raises(ValueError, match="Received: steps=0"):
         Cosine(1.0, steps=0)
     with pytest.raises(TypeError, match="Received: start="):
         Cosine(Constant(1.0), steps=3)
     with pytest.raises(ValueError, match="Received: end=inf"):
-        Cosine(1.0, float("inf"), 3)
+        Cosine(1.0, float("inf"), steps=3)

@@ -11,17 +11,17 @@ from tests.helpers import to_numpy, traced
 CATALOG = {
     "constant": schedules.Constant(0.3),
     "linear": schedules.Linear(1.0, 0.1, 7),
-    "cosine": schedules.Cosine(1.0, 0.01, 9),
-    "exponential": schedules.Exponential(0.5, 0.3, 4),
+    "cosine": schedules.Cosine(1.0, 0.01, steps=9),
+    "exponential": schedules.Exponential(0.5, 4, 0.3),
     "piecewise linear": schedules.PiecewiseLinear({2: 1.0, 6: 0.0, 8: 0.5}),
     "piecewise constant": schedules.PiecewiseConstant({0: 1.0, 3: 0.5, 5: 0.25}),
     "warmup": schedules.Warmup(schedules.PiecewiseLinear({0: 1e-3, 10: 1e-4}), 5),
     "join": schedules.Join(
-        [schedules.Cosine(1.0, 0.0, 4), schedules.Exponential(1.0, 0.5, 3)], [4]
+        [schedules.Cosine(1.0, 0.0, steps=4), schedules.Exponential(1.0, 3, 0.5)], [4]
     ),
-    "scale and multiply": 0.5 * schedules.Linear(0.0, 1.0, 6) * schedules.Cosine(
-        1.0, 0.2, 12
-    ),
+    "scale and multiply": 0.5
+    * schedules.Linear(0.0, 1.0, 6)
+    * schedules.Cosine(1.0, 0.2, steps=12),
     "by epoch": schedules.by_epoch(
         schedules.Warmup(schedules.PiecewiseConstant({0: 1e-2, 3: 1e-3}), 2), 4
     ),
