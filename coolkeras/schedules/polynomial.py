@@ -30,7 +30,9 @@ class Polynomial(Schedule):
     `power=0.5` with `power_of="elapsed"` is the "1 - sqrt" cool-down of
     warmup-stable-decay schedules; with the default it is Hugging Face's
     "1-sqrt" warmup. `power=1` is `Linear`. Both fractions come from exact
-    integer counts, so a non-integer power stays precise near either end.
+    integer counts, and the value is computed as `start * w + end * (1 - w)`
+    with both weights free of cancellation, so a non-integer power stays
+    precise near either end.
 
     Args:
         start: the value at step 0.
@@ -85,11 +87,19 @@ class Polynomial(Schedule):
 
     def _evaluate(self, whole, frac):
         done, remaining = _time.progress(whole, frac, self.steps)
-        if self.power_of == "remaining":
-            curve = ops.power(remaining, self.power)
-            return self.end + (self.start - self.end) * curve
-        curve = ops.power(done, self.power)
-        return self.start + (self.end - self.start) * curve
+        if self.power_of == "remaining":  # start's weight: remaining ** power
+            keep, lose = _power_pair(remaining, done, self.power)
+        else:  # end's weight: done ** power
+            lose, keep = _power_pair(done, remaining, self.power)
+        return self.start * keep + self.end * lose
 
     def _horizon(self) -> int:
         return self.steps
+
+
+def _power_pair(x, y, power):
+    """`(x ** power, 1 - x ** power)` for `x + y = 1`, both without cancellation."""
+    raised = ops.power(x, power)
+    # Near x = 1 (y small), 1 - x ** power is -expm1(power * log1p(-y)).
+    near_one = -ops.expm1(power * ops.log1p(-ops.minimum(y, 0.5)))
+    return raised, ops.where(y < 0.5, near_one, 1.0 - raised)

@@ -5,6 +5,7 @@ import json
 import keras
 import numpy as np
 
+from coolkeras.schedules import _ops
 from tests.helpers import to_numpy, traced
 
 # Late steps that float32 cannot all represent (30_000_001 rounds to 30_000_000).
@@ -136,3 +137,18 @@ def assert_everywhere(schedule, reference, steps, rtol=1e-6, atol=0.0):
     """`assert_values` (eager tensors and the host path) and `assert_traced`."""
     assert_values(schedule, reference, steps, rtol=rtol, atol=atol)
     assert_traced(schedule, reference, steps, rtol=rtol, atol=atol)
+
+
+def count_keras_ops(schedule, monkeypatch):
+    """How many keras.ops calls one evaluation on tensors makes (= its trace)."""
+    calls = []
+
+    class Counting:
+        def __getattr__(self, name):
+            calls.append(name)
+            return getattr(keras.ops, name)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_ops, "ops", Counting())
+        schedule.values([7])
+    return len(calls)
