@@ -128,24 +128,42 @@ sqrt = _unary(ops.sqrt, np.sqrt)
 square = _unary(ops.square, np.square)
 
 
-# -- tables: constant numpy arrays looked up at the step --------------------------
+# -- tables: constant arrays looked up at the step ---------------------------------
 
 
-def searchsorted(table: np.ndarray, x: Any) -> Any:
+class Table:
+    """A constant 1-D array that a schedule looks values up in.
+
+    It is kept twice: as numpy for the host path, and as a tensor for the graph,
+    made once when the schedule is built, outside any trace (converting a numpy
+    array inside `torch.compile` breaks the graph).
+    """
+
+    def __init__(self, values: Any, dtype: str):
+        self.numpy = np.asarray(values, dtype=dtype)
+        self.tensor = ops.convert_to_tensor(self.numpy, dtype=dtype)
+
+    def __len__(self) -> int:
+        return len(self.numpy)
+
+
+def searchsorted(table: Table, x: Any) -> Any:
     """How many entries of the sorted int32 `table` are `<= x`, as int32.
 
     A binary search (`side="right"`), elementwise over `x`: its cost does not
     grow with the length of the table, and neither does the trace.
     """
     if _scalars(x):
-        return np.int32(np.searchsorted(table, x, side="right"))
+        return np.int32(np.searchsorted(table.numpy, x, side="right"))
+    if isinstance(x, np.ndarray):  # a host step that torch.compile made an array
+        return np.searchsorted(table.numpy, x, side="right").astype("int32")
     flat = ops.reshape(x, (-1,))  # TensorFlow searches 1-D values only
-    index = ops.searchsorted(ops.convert_to_tensor(table), flat, side="right")
+    index = ops.searchsorted(table.tensor, flat, side="right")
     return ops.reshape(ops.cast(index, "int32"), ops.shape(x))
 
 
-def take(table: np.ndarray, index: Any) -> Any:
+def take(table: Table, index: Any) -> Any:
     """`table[index]`, elementwise over an int32 `index`."""
-    if _scalars(index):
-        return table[index]
-    return ops.take(ops.convert_to_tensor(table), index)
+    if _scalars(index) or isinstance(index, np.ndarray):
+        return table.numpy[index]
+    return ops.take(table.tensor, index)

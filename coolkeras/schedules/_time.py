@@ -156,6 +156,9 @@ def value_at(schedule, step: Any):
         try:
             return evaluate(schedule, whole, frac)
         except _SymbolicValue:
-            whole = ops.convert_to_tensor(whole, "int32")
-            frac = ops.convert_to_tensor(frac, "float32")
+            # From the step itself: under torch.compile the numpy scalars would
+            # stay ndarrays that Keras' ops cannot trace.
+            if isinstance(step, numbers.Integral):
+                step = min(max(int(step), 0), MAX_STEP)
+            whole, frac = _split_tensor(ops.convert_to_tensor(step))
     return evaluate(schedule, whole, frac)

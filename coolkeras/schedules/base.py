@@ -26,8 +26,9 @@ class Schedule(LearningRateSchedule):
     `coolkeras.Hyperparameter` to drive any other number.
 
     Build new schedules by composition rather than by subclassing: `Join`
-    chains schedules, `Warmup` prepends a linear ramp, `Scale` and `Multiply`
-    (also written `2.0 * s` and `s1 * s2`) rescale, `by_epoch` counts in epochs.
+    chains schedules, `Warmup` prepends a linear ramp, `Restarts` repeats one,
+    `Scale` and `Multiply` (also written `2.0 * s` and `s1 * s2`) rescale,
+    `Add` (`s1 + s2`, `s + 0.1`, `s1 - s2`) adds, `by_epoch` counts in epochs.
 
     Calling `schedule(step)` accepts a Python int or float, or a scalar integer
     (int32 or int64) or float tensor, and returns a float32 scalar tensor.

@@ -110,8 +110,8 @@ class ByEpoch(Schedule):
             raise UnknownStepsPerEpoch(
                 f"by_epoch({self.schedule!r}) does not know its steps_per_epoch "
                 "yet. Pass steps_per_epoch= (optimizer updates per epoch) to "
-                "`by_epoch`, or let fit set it when training starts. Received: "
-                "steps_per_epoch=None"
+                "`by_epoch` (needed when the data's length is unknown), or let "
+                "fit set it when training starts. Received: steps_per_epoch=None"
             )
         epochs = ops.floor_divide(whole, steps)
         into = ops.cast(ops.mod(whole, steps), "float32") + frac
@@ -160,7 +160,11 @@ def by_epoch(
 
     Without `steps_per_epoch`, the number of optimizer updates per epoch is
     set when training starts (`ByEpoch.bind_steps_per_epoch`); given, it is
-    checked then.
+    checked then. The steps are optimizer updates: with
+    `gradient_accumulation_steps=k` an epoch of `n` batches has `n / k` of
+    them; `steps_per_execution` changes nothing. When the number of batches is
+    not known before training (a dataset or generator of unknown length), pass
+    `steps_per_epoch`: the schedule is needed from the first step on.
 
     Args:
         schedule: a schedule whose steps are epochs.
@@ -194,8 +198,9 @@ def find_by_epoch(obj: Any) -> list[ByEpoch]:
 
     Walks the schedule tree through every nested schedule (`Join`, `Warmup`,
     `Scale`, `Multiply`, `Add`, `Restarts`, `ByEpoch` itself, ...), depth
-    first, each object once. Training code calls `bind_steps_per_epoch` on
-    each; other objects (numbers, Keras' own schedules) hold none.
+    first, each object once; inside any other `LearningRateSchedule` (a
+    wrapper), through the schedules among its attributes. Training code calls
+    `bind_steps_per_epoch` on each; numbers hold none.
 
     Args:
         obj: anything; typically an optimizer's learning rate or a
@@ -220,13 +225,17 @@ def find_by_epoch(obj: Any) -> list[ByEpoch]:
             for item in value:
                 walk(item)
             return
-        if not isinstance(value, Schedule) or id(value) in seen:
+        if not isinstance(value, LearningRateSchedule) or id(value) in seen:
             return
         seen.add(id(value))
         if isinstance(value, ByEpoch):
             found.append(value)
-        for name in value._fields:
-            walk(getattr(value, name))
+        if isinstance(value, Schedule):
+            children = [getattr(value, name) for name in value._fields]
+        else:  # a wrapper, e.g. one that counts updates instead of batches
+            children = list(vars(value).values())
+        for child in children:
+            walk(child)
 
     walk(obj)
     return found

@@ -79,14 +79,15 @@ class Join(Schedule):
                 "`boundaries` must be increasing. "
                 f"Received: boundaries={list(boundaries)!r}"
             )
-        self._boundaries = np.array(self.boundaries, dtype="int32")
-        self._starts = np.array([0, *self.boundaries], dtype="int32")
+        self._boundaries = ops.Table(self.boundaries, "int32")
+        self._starts = ops.Table([0, *self.boundaries], "int32")
         self._groups = _groups(self.schedules)
         grouped = {k for group in self._groups for k in group.members}
         self._singles = [k for k in range(len(self.schedules)) if k not in grouped]
-        self._group_of = np.full(len(self.schedules), -1, dtype="int32")
+        group_of = np.full(len(self.schedules), -1, dtype="int32")
         for g, group in enumerate(self._groups):
-            self._group_of[group.members] = g
+            group_of[group.members] = g
+        self._group_of = ops.Table(group_of, "int32")
 
     def _evaluate(self, whole, frac):
         if len(self.schedules) == 1:
@@ -121,15 +122,16 @@ class _Group:
     def __init__(self, pieces: list[Schedule], members: list[int]):
         self.template = pieces[members[0]]
         self.members = np.array(members, dtype="int32")
-        self.position = np.zeros(len(pieces), dtype="int32")
-        self.position[self.members] = np.arange(len(members), dtype="int32")
+        position = np.zeros(len(pieces), dtype="int32")
+        position[self.members] = np.arange(len(members), dtype="int32")
+        self.position = ops.Table(position, "int32")
         self.tables = {}
         for name in self.template._vector_fields:
             values = [getattr(pieces[k], name) for k in members]
             integers = all(
                 isinstance(v, int) and not isinstance(v, bool) for v in values
             )
-            self.tables[name] = np.array(values, "int32" if integers else "float32")
+            self.tables[name] = ops.Table(values, "int32" if integers else "float32")
 
     def at(self, position) -> Schedule:
         """A copy of the template with the numbers of the pieces at `position`."""

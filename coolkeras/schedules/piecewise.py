@@ -59,8 +59,8 @@ class _Piecewise(Schedule):
     def _tables(self, points: dict[int, float]) -> None:
         # Looked up by a binary search at each step: neither the trace nor the
         # per-step cost grows with the number of points.
-        self._steps = np.array(list(points), dtype="int32")
-        self._values = np.array(list(points.values()), dtype="float32")
+        self._steps = ops.Table(list(points), "int32")
+        self._values = ops.Table(list(points.values()), "float32")
 
     @classmethod
     def from_config(cls, config: dict[str, Any]):
@@ -128,11 +128,11 @@ class PiecewiseLinear(_Piecewise):
         self.from_zero = from_zero
         if from_zero and 0 not in self.points:
             self._tables({0: 0.0, **self.points})
-        self._lengths = np.diff(self._steps).astype("int32")
+        self._lengths = ops.Table(np.diff(self._steps.numpy), "int32")
 
     def _evaluate(self, whole, frac):
         if len(self._steps) == 1:
-            return ops.full_like(frac, float(self._values[0]), dtype="float32")
+            return ops.full_like(frac, float(self._values.numpy[0]), dtype="float32")
         index = ops.minimum(self._segment(whole), len(self._steps) - 2)
         start = ops.take(self._steps, index)
         offset = ops.maximum(whole - start, 0)  # > 0 except before the first point

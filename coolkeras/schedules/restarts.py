@@ -104,13 +104,13 @@ class Restarts(Schedule):
             stretches.append(stretch)
             start += self.period * stretch
             stretch = stretch * (int(factor) if integral else factor)
-        self._floors = np.array(floors, dtype="int32")
-        self._fractions = np.array(fractions, dtype="float32")
+        self._floors = ops.Table(floors, "int32")
+        self._fractions = ops.Table(fractions, "float32")
         if integral:
-            self._stretches = np.array(stretches, dtype="int64").clip(max=2**31 - 1)
-            self._stretches = self._stretches.astype("int32")
+            clipped = np.array(stretches, dtype="int64").clip(max=2**31 - 1)
+            self._stretches = ops.Table(clipped, "int32")
         else:
-            self._stretches = np.array(stretches, dtype="float32")
+            self._stretches = ops.Table(stretches, "float32")
 
     def _evaluate(self, whole, frac):
         if self.period_factor == 1:
