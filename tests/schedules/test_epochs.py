@@ -198,3 +198,14 @@ def test_find_by_epoch_walks_every_composition():
     assert find_by_epoch(Constant(1.0)) == []
     assert find_by_epoch(0.01) == []
     assert find_by_epoch(keras.optimizers.schedules.ExponentialDecay(1.0, 2, 0.5)) == []
+    # Inside a Keras schedule that wraps one (as attach wraps a learning rate).
+    assert find_by_epoch(_Wrapper(Join([a, b], [4]), 2)) == [a, b]
+
+
+class _Wrapper(keras.optimizers.schedules.LearningRateSchedule):
+    def __init__(self, schedule, updates_per_step):
+        self.schedule = schedule
+        self.updates_per_step = updates_per_step
+
+    def __call__(self, step):
+        return self.schedule(step // self.updates_per_step)
