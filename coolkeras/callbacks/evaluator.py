@@ -166,8 +166,10 @@ class Evaluator(keras.callbacks.Callback):
                     f"`monitor` must be one of the metric names {self._names}. "
                     f"Received: monitor={monitor!r}"
                 )
-        self.monitor = monitor if monitor is not None else (
-            self._names[0] if self._names else None
+        self.monitor = (
+            monitor
+            if monitor is not None
+            else (self._names[0] if self._names else None)
         )
         self.name = name
         if save_best is not None:

@@ -29,7 +29,9 @@ class Cosine(Schedule):
     `num_cycles`. The value is computed as
     `start * c ** exponent + end * (1 - c ** exponent)`, with `c` and `1 - c`
     from `sin(pi/2 * (1 - p))**2` and `sin(pi/2 * p)**2`: the same numbers,
-    without float32 cancellation near either end.
+    without float32 cancellation near either end. With `cycles` other than
+    0.5, the float32 angle `pi * cycles * p` makes the value exact to about
+    1e-6 of `start - end`, in absolute terms, near the cosine's inner zeros.
 
     Args:
         start: the value at step 0.
@@ -96,8 +98,8 @@ class Cosine(Schedule):
                 ops.log(ops.maximum(keep, _TINY)),
                 ops.log1p(-ops.minimum(lose, 0.5)),
             )
-            keep = ops.exp(self.exponent * log_keep)
             lose = -ops.expm1(self.exponent * log_keep)
+            keep = ops.where(keep > 0.0, ops.exp(self.exponent * log_keep), 0.0)
         return self.start * keep + self.end * lose
 
     def _horizon(self) -> int:
