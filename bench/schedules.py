@@ -5,17 +5,26 @@ Variants of the same small MLP, same data, same process:
   (b) Warmup + PiecewiseLinear learning rate,
   (c) a Hyperparameter epsilon in the loss (the baseline's loss has it as a float),
   (d) the article's per-batch Python callback setting the learning rate.
+  (e) a periodic learning rate, Restarts(Cosine) (SGDR).
 The A/A control pairs the baseline with a second copy of it, built the same way.
-Each setting also times alone the work (b) and (c) add per step, compiled as the
-train step is, and prints the ratio that cost implies: far more precise than the
-end-to-end ratios, whose single runs vary by +-20% on a shared 2-core machine.
+Each setting also times alone the work (b), (c) and (e) add per step, compiled as
+the train step is, and prints the ratio that cost implies: far more precise than
+the end-to-end ratios, whose single runs vary by +-20% on a shared 2-core machine.
+
+Then the cost of a schedule's size: PiecewiseLinear with 10, 1,000 and 10,000
+points and a Join of 10, 1,000 and 5,000 alternating Linear and Cosine pieces, as
+ratios to the 10-point (10-piece) one: the first training step (trace, compile
+and one step of a new model) and the optimizer update alone, each with its A/A
+control (a second 10-point schedule).
 Run: KERAS_BACKEND=jax python bench/schedules.py
 """
 
 from __future__ import annotations
 
 import os
+import statistics
 import sys
+import time
 
 import keras
 import numpy as np
@@ -28,7 +37,7 @@ import coolkeras  # noqa: E402
 from coolkeras import _keras_internals, schedules  # noqa: E402
 from coolkeras.losses import SmoothedCrossEntropy  # noqa: E402
 
-BATCH, STEPS, EPOCHS, WIDTH = 128, 320, 3, 256
+BATCH, STEPS, EPOCHS, WIDTH = 128, 320, 2, 256
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(BATCH * STEPS, 64)).astype("float32")
 Y = RNG.integers(0, 10, size=(BATCH * STEPS,))
@@ -114,6 +123,78 @@ def _hyperparameter_read(epsilon):
     return lambda: compiled(step, settings)
 
 
+def _restarts():
+    return schedules.Restarts(schedules.Cosine(1e-3, 1e-5, steps=100), 100, 2)
+
+
+def _piecewise(points: int):
+    steps = np.arange(points) * 7
+    values = 1e-3 * (1.0 + np.cos(np.arange(points)))
+    return schedules.PiecewiseLinear(
+        dict(zip(steps.tolist(), values.tolist(), strict=True))
+    )
+
+
+def _join(pieces: int):
+    parts = [
+        schedules.Linear(1e-3, 5e-4, 5) if k % 2 else schedules.Cosine(5e-4, steps=5)
+        for k in range(pieces)
+    ]
+    return schedules.Join(parts, [5 * k for k in range(1, pieces)])
+
+
+def _first_step_seconds(learning_rate) -> float:
+    """A new model's first `fit` step: building, tracing and compiling included."""
+    start = time.perf_counter()
+    run = _variant(learning_rate)
+    run.model.fit(X[:BATCH], Y[:BATCH], batch_size=BATCH, epochs=1, verbose=0)
+    return time.perf_counter() - start
+
+
+def _per_call_ratio(baseline, variant, calls: int = 300, rounds: int = 7) -> float:
+    """Median over adjacent rounds of (µs per `variant()`) / (µs per `baseline()`)."""
+    for function in (baseline, variant):
+        keras.ops.convert_to_numpy(function())
+    ratios = []
+    for round_ in range(rounds):
+        pair = [baseline, variant] if round_ % 2 else [variant, baseline]
+        times = {id(f): _timing._microseconds_per_call(f, calls) for f in pair}
+        ratios.append(times[id(variant)] / times[id(baseline)])
+    return statistics.median(ratios)
+
+
+def _size_costs(model) -> None:
+    """First step and per-update cost of large schedules, as ratios to small ones."""
+    backend = keras.backend.backend()
+    families = {
+        "PiecewiseLinear": (_piecewise, [10, 1000, 10_000]),
+        "Join of Linear and Cosine pieces": (_join, [10, 1000, 5000]),
+    }
+    for family, (make, sizes) in families.items():
+        small = make(sizes[0])
+        variants = {"A/A control": make(sizes[0])}
+        variants |= {f"{n}": make(n) for n in sizes[1:]}
+        runs = {"base": small, **variants}
+        first = {name: [] for name in runs}
+        _first_step_seconds(small)  # warm-up: one-time costs of the process
+        for repeat in range(5):  # interleaved, each starting in turn
+            names = list(runs)
+            shift = repeat % len(names)
+            for name in names[shift:] + names[:shift]:
+                first[name].append(_first_step_seconds(runs[name]))
+        base_first = statistics.median(first["base"])
+        update = _optimizer_update(small, model)
+        for name, schedule in variants.items():
+            ratio = statistics.median(first[name]) / base_first
+            per_step = _per_call_ratio(update, _optimizer_update(schedule, model))
+            label = name if name.startswith("A/A") else f"{name} vs {sizes[0]}"
+            print(
+                f"{backend} {family} {label}: first step {ratio:.3f} "
+                f"({statistics.median(first[name]):.2f} s vs {base_first:.2f} s), "
+                f"optimizer update {per_step:.3f}"
+            )
+
+
 def _isolated_costs(schedule, epsilon, model, steps_per_second: float) -> None:
     """Times alone what (b) and (c) add to a train step, compiled as `fit` does.
 
@@ -134,6 +215,10 @@ def _isolated_costs(schedule, epsilon, model, steps_per_second: float) -> None:
         "(b) schedule alone": (
             _optimizer_update(1e-3, model),
             _optimizer_update(schedule, model),
+        ),
+        "(e) restarts alone": (
+            _optimizer_update(1e-3, model),
+            _optimizer_update(_restarts(), model),
         ),
         "(b, for reference) Keras' CosineDecay alone": (
             _optimizer_update(1e-3, model),
@@ -174,17 +259,21 @@ def main() -> None:
                 callbacks=[PerBatchLearningRate()],
                 steps_per_execution=steps_per_execution,
             ),
+            "(e) restarts": _variant(
+                _restarts(), steps_per_execution=steps_per_execution
+            ),
         }
         results = _timing.compare(
             variants,
             baseline="(a) constant",
-            repeats=7,
+            repeats=5,
             control=_variant(1e-3, steps_per_execution=steps_per_execution),
         )
         _timing.report(f"{backend} spe={steps_per_execution}", results)
         if steps_per_execution == 1:
             model = variants["(a) constant"].model
             _isolated_costs(schedule, epsilon, model, results["baseline steps/s"])
+            _size_costs(model)
 
 
 if __name__ == "__main__":

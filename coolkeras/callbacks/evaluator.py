@@ -175,8 +175,10 @@ class Evaluator(EvaluatorBase):
                     f"`monitor` must be one of the metric names {self._names}. "
                     f"Received: monitor={monitor!r}"
                 )
-        self.monitor = monitor if monitor is not None else (
-            self._names[0] if self._names else None
+        self.monitor = (
+            monitor
+            if monitor is not None
+            else (self._names[0] if self._names else None)
         )
         self.name = checks.check_name("name", name)
         self.batch_size = checks.check_integer("batch_size", batch_size, 1)

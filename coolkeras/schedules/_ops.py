@@ -49,6 +49,8 @@ def cast(x: Any, dtype: str) -> Any:
 
 
 def where(condition: Any, x1: Any, x2: Any) -> Any:
+    if isinstance(condition, bool):  # decided by the schedule's own arguments
+        return x1 if condition else x2
     if _scalars(condition, x1, x2):
         return _typed(x1, x2) if condition else _typed(x2, x1)
     return ops.where(condition, x1, x2)
@@ -58,6 +60,12 @@ def greater_equal(x1: Any, x2: Any) -> Any:
     if _scalars(x1, x2):
         return np.bool_(x1 >= x2)
     return ops.greater_equal(x1, x2)
+
+
+def equal(x1: Any, x2: Any) -> Any:
+    if _scalars(x1, x2):
+        return np.bool_(x1 == x2)
+    return ops.equal(x1, x2)
 
 
 def minimum(x1: Any, x2: Any) -> Any:
@@ -104,6 +112,58 @@ def _unary(keras_op, numpy_op):
     return op
 
 
+def power(x1: Any, x2: Any) -> Any:
+    if _scalars(x1, x2):
+        return _typed(x1, x2) ** _typed(x2, x1)
+    return ops.power(x1, x2)
+
+
 exp = _unary(ops.exp, np.exp)
+expm1 = _unary(ops.expm1, np.expm1)
+floor = _unary(ops.floor, np.floor)
+log = _unary(ops.log, np.log)
+log1p = _unary(ops.log1p, np.log1p)
 sin = _unary(ops.sin, np.sin)
+sqrt = _unary(ops.sqrt, np.sqrt)
 square = _unary(ops.square, np.square)
+
+
+# -- tables: constant arrays looked up at the step ---------------------------------
+
+
+class Table:
+    """A constant 1-D array that a schedule looks values up in.
+
+    It is kept twice: as numpy for the host path, and as a tensor for the graph,
+    made once when the schedule is built, outside any trace (converting a numpy
+    array inside `torch.compile` breaks the graph).
+    """
+
+    def __init__(self, values: Any, dtype: str):
+        self.numpy = np.asarray(values, dtype=dtype)
+        self.tensor = ops.convert_to_tensor(self.numpy, dtype=dtype)
+
+    def __len__(self) -> int:
+        return len(self.numpy)
+
+
+def searchsorted(table: Table, x: Any) -> Any:
+    """How many entries of the sorted int32 `table` are `<= x`, as int32.
+
+    A binary search (`side="right"`), elementwise over `x`: its cost does not
+    grow with the length of the table, and neither does the trace.
+    """
+    if _scalars(x):
+        return np.int32(np.searchsorted(table.numpy, x, side="right"))
+    if isinstance(x, np.ndarray):  # a host step that torch.compile made an array
+        return np.searchsorted(table.numpy, x, side="right").astype("int32")
+    flat = ops.reshape(x, (-1,))  # TensorFlow searches 1-D values only
+    index = ops.searchsorted(table.tensor, flat, side="right")
+    return ops.reshape(ops.cast(index, "int32"), ops.shape(x))
+
+
+def take(table: Table, index: Any) -> Any:
+    """`table[index]`, elementwise over an int32 `index`."""
+    if _scalars(index) or isinstance(index, np.ndarray):
+        return table.numpy[index]
+    return ops.take(table.tensor, index)

@@ -94,17 +94,31 @@ def shift(whole, frac, offset: int):
     return _ops.maximum(whole - offset, 0), _ops.where(started, frac, 0.0)
 
 
-def progress(whole, frac, length: int):
+def progress(whole, frac, length):
     """Fractions `(done, remaining)` of a segment of `length` steps, each in [0, 1].
 
     Both come from exact integer counts, so neither suffers from cancellation
-    near the segment's ends.
+    near the segment's ends. `length` is an int, or int32 values looked up in a
+    table (one per element of `whole`).
     """
     done_steps = _ops.minimum(whole, length)
     frac = _ops.where(_ops.greater_equal(whole, length), 0.0, frac)
-    done = (_ops.cast(done_steps, "float32") + frac) / length
-    remaining = (_ops.cast(length - done_steps, "float32") - frac) / length
+    divisor = length if isinstance(length, int) else _ops.cast(length, "float32")
+    done = (_ops.cast(done_steps, "float32") + frac) / divisor
+    remaining = (_ops.cast(length - done_steps, "float32") - frac) / divisor
     return done, remaining
+
+
+def periods(whole, frac, length):
+    """`(whole + frac) / length` as `(count, fraction)`: whole periods and the rest.
+
+    `count` is int32 and exact; `fraction` in [0, 1) is computed from the exact
+    remainder, so neither loses precision late in training.
+    """
+    count = _ops.floor_divide(whole, length)
+    divisor = length if isinstance(length, int) else _ops.cast(length, "float32")
+    fraction = (_ops.cast(_ops.mod(whole, length), "float32") + frac) / divisor
+    return count, fraction
 
 
 def evaluate(schedule, whole, frac):
@@ -142,6 +156,9 @@ def value_at(schedule, step: Any):
         try:
             return evaluate(schedule, whole, frac)
         except _SymbolicValue:
-            whole = ops.convert_to_tensor(whole, "int32")
-            frac = ops.convert_to_tensor(frac, "float32")
+            # From the step itself: under torch.compile the numpy scalars would
+            # stay ndarrays that Keras' ops cannot trace.
+            if isinstance(step, numbers.Integral):
+                step = min(max(int(step), 0), MAX_STEP)
+            whole, frac = _split_tensor(ops.convert_to_tensor(step))
     return evaluate(schedule, whole, frac)

@@ -26,8 +26,9 @@ class Schedule(LearningRateSchedule):
     `coolkeras.Hyperparameter` to drive any other number.
 
     Build new schedules by composition rather than by subclassing: `Join`
-    chains schedules, `Warmup` prepends a linear ramp, `Scale` and `Multiply`
-    (also written `2.0 * s` and `s1 * s2`) rescale, `by_epoch` counts in epochs.
+    chains schedules, `Warmup` prepends a linear ramp, `Restarts` repeats one,
+    `Scale` and `Multiply` (also written `2.0 * s` and `s1 * s2`) rescale,
+    `Add` (`s1 + s2`, `s + 0.1`, `s1 - s2`) adds, `by_epoch` counts in epochs.
 
     Calling `schedule(step)` accepts a Python int or float, or a scalar integer
     (int32 or int64) or float tensor, and returns a float32 scalar tensor.
@@ -44,7 +45,11 @@ class Schedule(LearningRateSchedule):
     is what keeps a schedule cheap in an eager train step.
     They list their constructor arguments in `_fields`, which gives them
     `get_config`, `from_config` (nested schedules are serialized with
-    `keras.saving.serialize_keras_object`) and `repr`.
+    `keras.saving.serialize_keras_object`) and `repr`. A schedule whose
+    `_evaluate` also works when some numeric attributes are int32 / float32
+    values of the same shape as `whole` (looked up per element) lists those in
+    `_vector_fields`: `Join` then evaluates all its pieces of that class with the
+    same other arguments at once, from tables, whatever their number.
 
     Example:
 
@@ -52,11 +57,12 @@ class Schedule(LearningRateSchedule):
     >>> s = schedules.Linear(1.0, 0.0, steps=4)
     >>> s.values([0, 1, 2, 3, 4, 5]).tolist()
     [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
-    >>> float(s(2)), float((0.5 * s)(2))
-    (0.5, 0.25)
+    >>> float(s(2)), float((0.5 * s)(2)), float((s + 1.0)(2)), float((1.0 - s)(2))
+    (0.5, 0.25, 1.5, 0.5)
     """
 
     _fields: tuple[str, ...] = ()
+    _vector_fields: tuple[str, ...] = ()
 
     def __call__(self, step: Any):
         """The value at `step`, as a float32 scalar tensor."""
@@ -125,6 +131,31 @@ class Schedule(LearningRateSchedule):
             return Scale(self, other)
         return NotImplemented
 
+    def __add__(self, other: Any):
+        from coolkeras.schedules.add import Add
+
+        other = _as_schedule(other)
+        return NotImplemented if other is None else Add([self, other])
+
+    def __radd__(self, other: Any):
+        from coolkeras.schedules.add import Add
+
+        other = _as_schedule(other)
+        return NotImplemented if other is None else Add([other, self])
+
+    def __neg__(self):
+        from coolkeras.schedules.scale import Scale
+
+        return Scale(self, -1.0)
+
+    def __sub__(self, other: Any):
+        negated = _negated(other)
+        return NotImplemented if negated is None else self + negated
+
+    def __rsub__(self, other: Any):
+        other = _as_schedule(other)
+        return NotImplemented if other is None else other + (-self)
+
     def __truediv__(self, other: Any):
         from coolkeras.schedules.scale import Scale
 
@@ -148,6 +179,28 @@ class Schedule(LearningRateSchedule):
     def __repr__(self) -> str:
         args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
         return f"{type(self).__name__}({args})"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _as_schedule(value: Any):
+    """A schedule as itself, a number as `Constant(number)`, anything else None."""
+    from coolkeras.schedules.constant import Constant
+
+    if isinstance(value, LearningRateSchedule):
+        return value
+    return Constant(value) if _is_number(value) else None
+
+
+def _negated(value: Any):
+    from coolkeras.schedules.constant import Constant
+    from coolkeras.schedules.scale import Scale
+
+    if isinstance(value, LearningRateSchedule):
+        return Scale(value, -1.0)
+    return Constant(-value) if _is_number(value) else None
 
 
 def _serialize(value: Any) -> Any:

@@ -33,12 +33,13 @@ class Constant(Schedule):
     """
 
     _fields = ("value",)
+    _vector_fields = ("value",)
 
     def __init__(self, value: float):
         self.value = _checks.number("value", value)
 
     def _evaluate(self, whole, frac):
-        return ops.full_like(frac, self.value, dtype="float32")
+        return self.value + ops.zeros_like(frac, dtype="float32")
 
     def _horizon(self) -> int:
         return 0

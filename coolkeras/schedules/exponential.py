@@ -1,12 +1,13 @@
-"""`Exponential`: multiplies the value by `rate` every `steps` steps, smoothly."""
+"""`Exponential`: multiplies the value by `rate` every `steps` steps."""
 
 from __future__ import annotations
 
 import math
+import numbers
 
 import keras
 
-from coolkeras.schedules import _checks
+from coolkeras.schedules import _checks, _time
 from coolkeras.schedules import _ops as ops
 from coolkeras.schedules.base import Schedule
 
@@ -18,42 +19,95 @@ class Exponential(Schedule):
     """Exponential decay (or growth): `value(t) = start * rate ** (t / steps)`.
 
     The value is multiplied by `rate` every `steps` steps, continuously in
-    between; there is no end. The exponent is split into the integer number of
-    periods and the fraction of the current one, both computed from the
-    integer step, so large steps keep their precision.
+    between, or at once with `staircase=True` (`rate ** floor(t / steps)`:
+    torch's `StepLR`, Keras' and optax' `staircase`); there is no end. The
+    arguments come in Keras' and optax' order, `(start, steps, rate)`
+    (`ExponentialDecay(initial_learning_rate, decay_steps, decay_rate)`,
+    `exponential_decay(init_value, transition_steps, decay_rate)`). The
+    exponent is split into the integer number of periods and the fraction of
+    the current one, both computed from the integer step, so large steps keep
+    their precision.
 
     Args:
         start: the value at step 0.
-        rate: the factor per `steps` steps, > 0 (< 1 decays, > 1 grows).
         steps: the period, an integer > 0.
+        rate: the factor per `steps` steps, > 0 (< 1 decays, > 1 grows).
+        staircase: whether the value changes only every `steps` steps.
+            Defaults to `False`.
+        end: a bound the value does not pass (optax' `end_value`): a floor
+            when `rate < 1`, a ceiling when `rate > 1`. Defaults to `None`,
+            no bound.
 
     Raises:
-        TypeError: if `start` or `rate` is not a number, or `steps` is not an
-            integer.
+        TypeError: if `start`, `rate` or `end` is not a number, or `steps` is
+            not an integer (also when the arguments come in the order of
+            earlier development versions, `(start, rate, steps)`).
         ValueError: if a value is NaN or infinite, `rate <= 0` or `steps <= 0`.
 
     Example:
 
     >>> from coolkeras import schedules
-    >>> s = schedules.Exponential(1.0, 0.5, steps=2)
+    >>> s = schedules.Exponential(1.0, steps=2, rate=0.5)
     >>> [round(v, 6) for v in s.values([0, 1, 2, 4, 6]).tolist()]
     [1.0, 0.707107, 0.5, 0.25, 0.125]
+    >>> step_lr = schedules.Exponential(1.0, 2, 0.5, staircase=True)
+    >>> step_lr.values([0, 1, 2, 3, 4]).tolist()
+    [1.0, 1.0, 0.5, 0.5, 0.25]
     """
 
-    _fields = ("start", "rate", "steps")
+    _fields = ("start", "steps", "rate", "staircase", "end")
+    _vector_fields = ("start", "steps", "rate", "_log_rate")
 
-    def __init__(self, start: float, rate: float, steps: int):
+    def __init__(
+        self,
+        start: float,
+        steps: int,
+        rate: float,
+        staircase: bool = False,
+        end: float | None = None,
+    ):
+        _refuse_old_order(start, steps, rate)
         self.start = _checks.number("start", start)
+        self.steps = _checks.integer("steps", steps, minimum=1)
         self.rate = _checks.number("rate", rate)
         if self.rate <= 0:
             raise ValueError(f"`rate` must be > 0. Received: rate={rate!r}")
-        self.steps = _checks.integer("steps", steps, minimum=1)
+        if not isinstance(staircase, bool):
+            raise TypeError(
+                f"`staircase` must be True or False. Received: staircase={staircase!r}"
+            )
+        self.staircase = staircase
+        self.end = None if end is None else _checks.number("end", end)
+        self._log_rate = math.log(self.rate)
 
     def _evaluate(self, whole, frac):
-        periods = ops.cast(ops.floor_divide(whole, self.steps), "float32")
-        offset = ops.cast(ops.mod(whole, self.steps), "float32") + frac
-        exponent = periods + offset / self.steps
-        return self.start * ops.exp(exponent * math.log(self.rate))
+        count, fraction = _time.periods(whole, frac, self.steps)
+        exponent = ops.cast(count, "float32")
+        if not self.staircase:
+            exponent = exponent + fraction
+        if self.end is None:
+            return self.start * ops.exp(exponent * self._log_rate)
+        # Bounded: the exponent stops where float32 overflows, the bound decides.
+        value = self.start * ops.exp(ops.minimum(exponent * self._log_rate, 88.0))
+        return ops.where(
+            self._log_rate < 0,
+            ops.maximum(value, self.end),
+            ops.minimum(value, self.end),
+        )
 
     def _horizon(self) -> int:
         return 4 * self.steps
+
+
+def _refuse_old_order(start, steps, rate) -> None:
+    """Development versions took `(start, rate, steps)`: say so, never swap silently."""
+    steps_is_integer = isinstance(steps, numbers.Integral) or (
+        isinstance(steps, float) and steps.is_integer()
+    )
+    if not steps_is_integer and isinstance(rate, numbers.Integral):
+        raise TypeError(
+            "`Exponential` takes `steps` before `rate`, as Keras' `ExponentialDecay` "
+            f"and optax' `exponential_decay` do: write Exponential({start!r}, "
+            f"steps={rate!r}, rate={steps!r}). Received: steps={steps!r}, "
+            f"rate={rate!r}"
+        )

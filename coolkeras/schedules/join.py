@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import keras
+import numpy as np
 
 from coolkeras.schedules import _checks, _time
 from coolkeras.schedules import _ops as ops
@@ -24,6 +26,13 @@ class Join(Schedule):
     `schedules[i](t - boundaries[i - 1])` (optax's `join_schedules`). The first
     schedule runs from step 0 to `boundaries[0]`, the last forever after the
     last boundary.
+
+    The piece is found by a binary search over the boundaries. Pieces of the
+    same class with the same non-numeric arguments (say 5,000 `Linear` and
+    `Cosine` pieces) are evaluated together, their numbers looked up in tables,
+    so the cost of a step grows with the number of kinds of pieces, not with
+    the number of pieces. Pieces that hold other schedules (a `Warmup`, a
+    `Restarts`, a Keras schedule) are evaluated one by one.
 
     Args:
         schedules: a list of `n >= 1` schedules (any `LearningRateSchedule`).
@@ -70,14 +79,89 @@ class Join(Schedule):
                 "`boundaries` must be increasing. "
                 f"Received: boundaries={list(boundaries)!r}"
             )
+        self._boundaries = ops.Table(self.boundaries, "int32")
+        self._starts = ops.Table([0, *self.boundaries], "int32")
+        self._groups = _groups(self.schedules)
+        grouped = {k for group in self._groups for k in group.members}
+        self._singles = [k for k in range(len(self.schedules)) if k not in grouped]
+        group_of = np.full(len(self.schedules), -1, dtype="int32")
+        for g, group in enumerate(self._groups):
+            group_of[group.members] = g
+        self._group_of = ops.Table(group_of, "int32")
 
     def _evaluate(self, whole, frac):
-        value = _time.evaluate(self.schedules[0], whole, frac)
-        for boundary, schedule in zip(self.boundaries, self.schedules[1:], strict=True):
-            later = _time.evaluate(schedule, *_time.shift(whole, frac, boundary))
-            value = ops.where(ops.greater_equal(whole, boundary), later, value)
+        if len(self.schedules) == 1:
+            return _time.evaluate(self.schedules[0], whole, frac)
+        index = ops.searchsorted(self._boundaries, whole)  # the piece at `whole`
+        local = whole - ops.take(self._starts, index)
+        value = None
+        for g, group in enumerate(self._groups):
+            piece = group.at(ops.take(group.position, index))
+            later = _time.evaluate(piece, local, frac)
+            if value is None:
+                value = later
+            else:
+                chosen = ops.equal(ops.take(self._group_of, index), g)
+                value = ops.where(chosen, later, value)
+        for k in self._singles:
+            later = _time.evaluate(self.schedules[k], local, frac)
+            if value is None:
+                value = later
+            else:
+                value = ops.where(ops.equal(index, k), later, value)
         return value
 
     def _horizon(self) -> int | None:
         last = getattr(self.schedules[-1], "_horizon", lambda: None)()
         return (self.boundaries or [0])[-1] + (last or 0)
+
+
+class _Group:
+    """Pieces of one class and the same static arguments, as tables of numbers."""
+
+    def __init__(self, pieces: list[Schedule], members: list[int]):
+        self.template = pieces[members[0]]
+        self.members = np.array(members, dtype="int32")
+        position = np.zeros(len(pieces), dtype="int32")
+        position[self.members] = np.arange(len(members), dtype="int32")
+        self.position = ops.Table(position, "int32")
+        self.tables = {}
+        for name in self.template._vector_fields:
+            values = [getattr(pieces[k], name) for k in members]
+            integers = all(
+                isinstance(v, int) and not isinstance(v, bool) for v in values
+            )
+            self.tables[name] = ops.Table(values, "int32" if integers else "float32")
+
+    def at(self, position) -> Schedule:
+        """A copy of the template with the numbers of the pieces at `position`."""
+        proxy = object.__new__(type(self.template))
+        proxy.__dict__.update(self.template.__dict__)
+        for name, table in self.tables.items():
+            setattr(proxy, name, ops.take(table, position))
+        return proxy
+
+
+def _groups(pieces: list[LearningRateSchedule]) -> list[_Group]:
+    members: dict[Any, list[int]] = {}
+    for k, piece in enumerate(pieces):
+        key = _group_key(piece)
+        if key is not None:
+            members.setdefault(key, []).append(k)
+    return [_Group(pieces, indices) for indices in members.values()]
+
+
+def _group_key(piece: LearningRateSchedule):
+    """What pieces must share to be evaluated as one, or None if it cannot be."""
+    if not isinstance(piece, Schedule) or not piece._vector_fields:
+        return None
+    static = tuple(
+        (name, getattr(piece, name))
+        for name in piece._fields
+        if name not in piece._vector_fields
+    )
+    try:
+        hash(static)
+    except TypeError:
+        return None
+    return type(piece), static

@@ -34,6 +34,7 @@ class Linear(Schedule):
     """
 
     _fields = ("start", "end", "steps")
+    _vector_fields = ("start", "end", "steps")
 
     def __init__(self, start: float, end: float, steps: int):
         self.start = _checks.number("start", start)

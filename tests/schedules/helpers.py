@@ -5,7 +5,8 @@ import json
 import keras
 import numpy as np
 
-from tests.helpers import to_numpy
+from coolkeras.schedules import _ops
+from tests.helpers import to_numpy, traced
 
 # Late steps that float32 cannot all represent (30_000_001 rounds to 30_000_000).
 LARGE_STEPS = [29_999_999, 30_000_000, 30_000_001]
@@ -120,3 +121,34 @@ def assert_in_training(schedule, reference, tmp_path):
     np.testing.assert_allclose(
         float(to_numpy(loaded.optimizer.learning_rate)), after, rtol=1e-7
     )
+
+
+def assert_traced(schedule, reference, steps, rtol=1e-6, atol=0.0):
+    """Inside a compiled function (jax.jit, tf.function, torch.compile), the
+    schedule at int32 step tensors equals the float64 `reference`."""
+    steps = list(steps)
+    expected = np.array([reference(float(t)) for t in steps], dtype="float64")
+    compiled = traced(lambda step: schedule(step))
+    got = to_numpy(compiled(keras.ops.convert_to_tensor(np.array(steps), "int32")))
+    np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol)
+
+
+def assert_everywhere(schedule, reference, steps, rtol=1e-6, atol=0.0):
+    """`assert_values` (eager tensors and the host path) and `assert_traced`."""
+    assert_values(schedule, reference, steps, rtol=rtol, atol=atol)
+    assert_traced(schedule, reference, steps, rtol=rtol, atol=atol)
+
+
+def count_keras_ops(schedule, monkeypatch):
+    """How many keras.ops calls one evaluation on tensors makes (= its trace)."""
+    calls = []
+
+    class Counting:
+        def __getattr__(self, name):
+            calls.append(name)
+            return getattr(keras.ops, name)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_ops, "ops", Counting())
+        schedule.values([7])
+    return len(calls)

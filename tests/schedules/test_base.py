@@ -51,6 +51,6 @@ def test_a_subclass_must_implement_evaluate():
 def test_repr_shows_the_arguments():
     schedule = 2.0 * schedules.Warmup(Constant(1.0), 5)
     assert repr(schedule) == (
-        "Scale(schedule=Warmup(schedule=Constant(value=1.0), steps=5, start=0.0), "
-        "factor=2.0)"
+        "Scale(schedule=Warmup(schedule=Constant(value=1.0), steps=5, start=0.0, "
+        "offset=0), factor=2.0)"
     )

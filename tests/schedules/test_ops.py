@@ -11,20 +11,36 @@ from tests.helpers import to_numpy, traced
 CATALOG = {
     "constant": schedules.Constant(0.3),
     "linear": schedules.Linear(1.0, 0.1, 7),
-    "cosine": schedules.Cosine(1.0, 0.01, 9),
-    "exponential": schedules.Exponential(0.5, 0.3, 4),
+    "cosine": schedules.Cosine(1.0, 0.01, steps=9),
+    "exponential": schedules.Exponential(0.5, 4, 0.3),
     "piecewise linear": schedules.PiecewiseLinear({2: 1.0, 6: 0.0, 8: 0.5}),
     "piecewise constant": schedules.PiecewiseConstant({0: 1.0, 3: 0.5, 5: 0.25}),
     "warmup": schedules.Warmup(schedules.PiecewiseLinear({0: 1e-3, 10: 1e-4}), 5),
     "join": schedules.Join(
-        [schedules.Cosine(1.0, 0.0, 4), schedules.Exponential(1.0, 0.5, 3)], [4]
+        [schedules.Cosine(1.0, 0.0, steps=4), schedules.Exponential(1.0, 3, 0.5)], [4]
     ),
-    "scale and multiply": 0.5 * schedules.Linear(0.0, 1.0, 6) * schedules.Cosine(
-        1.0, 0.2, 12
-    ),
+    "scale and multiply": 0.5
+    * schedules.Linear(0.0, 1.0, 6)
+    * schedules.Cosine(1.0, 0.2, steps=12),
     "by epoch": schedules.by_epoch(
         schedules.Warmup(schedules.PiecewiseConstant({0: 1e-2, 3: 1e-3}), 2), 4
     ),
+    "polynomial": schedules.Polynomial(1.0, 0.1, steps=9, power=0.5),
+    "polynomial elapsed": schedules.Polynomial(
+        1.0, 0.1, steps=9, power=1.5, power_of="elapsed"
+    ),
+    "cosine exponent cycles": schedules.Cosine(
+        1.0, 0.1, steps=9, exponent=2.0, cycles=1.5
+    ),
+    "exponential staircase end": schedules.Exponential(1.0, 2, 0.5, True, end=0.1),
+    "inverse time": schedules.InverseTime(1.0, 3, 0.5),
+    "inverse sqrt": schedules.Warmup(schedules.InverseSqrt(1.0, 4), 4, offset=1),
+    "restarts": schedules.Restarts(schedules.Cosine(1.0, 0.1, steps=3), 3),
+    "restarts growing": schedules.Restarts(schedules.Linear(1.0, 0.0, 3), 3, 2, 0.5),
+    "restarts non-integer": schedules.Restarts(schedules.Linear(1.0, 0.0, 4), 4, 1.5),
+    "add": 0.1 + schedules.Linear(1.0, 0.0, 8) - schedules.Constant(0.05),
+    "wsd": schedules.warmup_stable_decay(1.0, warmup=2, stable=3, decay=5),
+    "piecewise from zero": schedules.PiecewiseLinear({4: 1.0, 9: 0.5}, from_zero=True),
     "keras schedule inside": schedules.Join(
         [
             schedules.Constant(0.2),

@@ -7,8 +7,10 @@ from coolkeras.schedules import Constant, PiecewiseConstant, PiecewiseLinear
 from tests.schedules.helpers import (
     LARGE_STEPS,
     assert_config_round_trip,
+    assert_everywhere,
     assert_in_training,
     assert_values,
+    count_keras_ops,
 )
 
 
@@ -95,3 +97,48 @@ def test_config_round_trip_turns_json_string_keys_back_into_steps():
 def test_bad_points_are_refused(cls, points, error):
     with pytest.raises(error, match=r"Received: points"):
         cls(points)
+
+
+def test_from_zero_is_bert4keras_default():
+    points = {1000: 1.0, 2000: 0.1}
+    warm = PiecewiseLinear(points, from_zero=True)
+    assert_everywhere(
+        warm, interpolate({0: 0.0, **points}), [0, 1, 500, 1000, 1500, 2000, 10**6]
+    )
+    flat = PiecewiseLinear(points)  # as written: flat before the first point
+    assert_values(flat, interpolate(points), [0, 500, 1000, 1500])
+    # A dict that starts at 0 is the same either way.
+    assert_values(
+        PiecewiseLinear({0: 0.5, 4: 1.0}, from_zero=True),
+        interpolate({0: 0.5, 4: 1.0}),
+        range(6),
+    )
+    restored = assert_config_round_trip(warm, range(0, 3000, 100))
+    assert restored.from_zero is True and restored.points == points
+    with pytest.raises(TypeError, match="Received: from_zero=1"):
+        PiecewiseLinear(points, from_zero=1)
+
+
+@pytest.mark.parametrize(
+    "cls, reference",
+    [(PiecewiseLinear, interpolate), (PiecewiseConstant, constant_pieces)],
+)
+def test_ten_thousand_points_cost_what_ten_cost(cls, reference, monkeypatch):
+    rng = np.random.default_rng(0)
+    counts = {}
+    for n in (10, 10_000):
+        steps = np.cumsum(rng.integers(1, 4000, size=n))
+        points = dict(
+            zip(steps.tolist(), rng.uniform(0, 1, size=n).tolist(), strict=True)
+        )
+        schedule = cls(points)
+        at = [
+            0,
+            int(steps[0]),
+            int(steps[n // 2]) + 1,
+            int(steps[-1]) - 1,
+            int(steps[-1]) + 5,
+        ]
+        assert_everywhere(schedule, reference(points), at, atol=1e-7)
+        counts[n] = count_keras_ops(schedule, monkeypatch)
+    assert counts[10] == counts[10_000] > 0  # the trace does not grow

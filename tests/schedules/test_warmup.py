@@ -4,6 +4,7 @@ from coolkeras.schedules import Constant, Cosine, Linear, PiecewiseConstant, War
 from tests.schedules.helpers import (
     LARGE_STEPS,
     assert_config_round_trip,
+    assert_everywhere,
     assert_in_training,
     assert_values,
     linear,
@@ -84,3 +85,23 @@ def test_config_round_trip():
 def test_bad_arguments_are_refused(kwargs, error, match):
     with pytest.raises(error, match=match):
         Warmup(**kwargs)
+
+
+def test_offset_moves_everything_earlier():
+    inner = Linear(1.0, 0.5, 4)
+    schedule = Warmup(inner, steps=4, start=0.25, offset=1)
+    plain = warmup(linear(1.0, 0.5, 4), 4, 0.25)
+    assert_everywhere(schedule, lambda t: plain(t + 1), list(range(12)) + LARGE_STEPS)
+    # The article: lr * (n + 1) / N for n < N, so the first update learns.
+    article = Warmup(Constant(1e-3), 10, offset=1)
+    assert_everywhere(article, lambda t: 1e-3 * min(t + 1, 10) / 10, range(14))
+    assert_values(article, lambda t: 1e-3 * min(t + 1, 10) / 10, [2**31 - 1])
+    assert assert_config_round_trip(article).offset == 1
+
+
+@pytest.mark.parametrize(
+    "offset, error", [(-1, ValueError), (5, ValueError), (1.5, TypeError)]
+)
+def test_offset_must_lie_inside_the_warmup(offset, error):
+    with pytest.raises(error, match="Received: offset="):
+        Warmup(Constant(1.0), 4, offset=offset)
