@@ -92,6 +92,16 @@ def optimizer_learning_rate_object(optimizer: keras.optimizers.Optimizer):
     return inner_optimizer(optimizer)._learning_rate
 
 
+def set_learning_rate_object(optimizer: keras.optimizers.Optimizer, schedule) -> None:
+    """Replaces the optimizer's learning-rate schedule by another schedule.
+
+    The public setter `optimizer.learning_rate = schedule` evaluates the current
+    learning rate on TensorFlow (its attribute tracking reads the property),
+    which a `by_epoch` schedule cannot do before `fit` tells it its epoch length.
+    """
+    inner_optimizer(optimizer)._learning_rate = schedule
+
+
 def forget_compiled_functions(model: keras.Model) -> None:
     """Makes the next `fit`/`evaluate`/`predict` trace the step functions again."""
     model.train_function = None

@@ -54,6 +54,25 @@ def _saturate(clock):
     return clock
 
 
+class StepHook:
+    """Code that runs around each train, test and predict step of a model.
+
+    `args` are the step's arguments: `(state, data)` on JAX (the state being
+    the tuple of lists Keras threads through the step: trainable,
+    non-trainable, optimizer and metrics variables for a train step; without
+    the optimizer's for a test step; trainable and non-trainable for a predict
+    step), `(data,)` elsewhere. A hook may return changed arguments or a
+    changed result (on JAX, a result is `(logs, state)` for train and test
+    steps); by default it changes nothing.
+    """
+
+    def before_step(self, kind: str, args: tuple, model: keras.Model) -> tuple:
+        return args
+
+    def after_step(self, kind: str, args: tuple, result: Any, model: keras.Model):
+        return result
+
+
 class TrainingState(keras.layers.Layer):
     """A model's clock and its hyperparameters' settings (see the module doc)."""
 
@@ -72,7 +91,7 @@ class TrainingState(keras.layers.Layer):
         )
         object.__setattr__(self, "_hyperparameters", [])
         self._settings_variables: list = []
-        object.__setattr__(self, "_optimizer", None)
+        object.__setattr__(self, "step_hooks", [])
         self.built = True
 
     # -- what the model owns ----------------------------------------------------
@@ -120,6 +139,13 @@ class TrainingState(keras.layers.Layer):
     def write_settings(self, hyperparameter: Any, settings: np.ndarray) -> None:
         _keras_internals.sync_training_state(self.owner())
         self.settings_variable(hyperparameter).assign(settings)
+
+    def add_step_hook(self, hook: StepHook) -> None:
+        """Lets `hook` see every step of the model (other training state: EMA
+        weights, monitored values). Hooks run in the order added before the
+        step, and in reverse order after it."""
+        if all(hook is not other for other in self.step_hooks):
+            self.step_hooks.append(hook)
 
     # -- the clock ------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import keras
 from coolkeras import _discovery, _keras_internals, _step_context
 from coolkeras import _training_state as training_state
 from coolkeras.hyperparameter import Hyperparameter
+from coolkeras.schedules.epochs import ByEpoch
 
 __all__ = ["attach"]
 
@@ -166,7 +167,9 @@ def _count_updates_for_learning_rate(model: keras.Model, state) -> bool:
         and isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule)
         and not isinstance(learning_rate, (Hyperparameter, _PerUpdate))
     ):
-        inner.learning_rate = _PerUpdate(learning_rate, per_update)
+        _keras_internals.set_learning_rate_object(
+            inner, _PerUpdate(learning_rate, per_update)
+        )
         return True
     return False
 
@@ -179,9 +182,12 @@ def _install(model: keras.Model):
     _keras_internals.track_layer(model, training_state.TRACKED, state)
     object.__setattr__(model, training_state.OWN, state)
     _wrap_steps(model, ("train_step", "test_step", "predict_step"))
-    _keras_internals.wrap_method(model, "compile", lambda original: _compile(
-        model, original
-    ))
+    _keras_internals.wrap_method(
+        model, "compile", lambda original: _compile(model, original)
+    )
+    _keras_internals.wrap_method(
+        model, "fit", lambda original: _fit_telling_epoch_length(model, original)
+    )
     return state
 
 
@@ -210,6 +216,61 @@ def _compile(model: keras.Model, original):
     return compile
 
 
+class _EpochLength(keras.callbacks.Callback):
+    """Tells every `by_epoch` schedule of the model how many updates an epoch has.
+
+    `fit` gives its callbacks the number of batches per epoch (`params`) when it
+    builds their list, before it compiles anything.
+    """
+
+    def __init__(self, model: keras.Model):
+        super().__init__()
+        self._target = model
+
+    def set_params(self, params: dict) -> None:
+        super().set_params(params)
+        steps = params.get("steps")
+        if steps is None:
+            return  # unknown length: `by_epoch` needs `steps_per_epoch`
+        optimizer = getattr(self._target, "optimizer", None)
+        per_update = 1
+        if optimizer is not None:
+            inner = _keras_internals.inner_optimizer(optimizer)
+            per_update = int(inner.gradient_accumulation_steps or 1)
+        schedules = _discovery.find(_discovery.model_roots(self._target), ByEpoch)
+        if schedules and steps % per_update:
+            raise ValueError(
+                f"`fit` runs {steps} batches per epoch with "
+                f"gradient_accumulation_steps={per_update}, which is not a whole "
+                "number of optimizer updates, so the epochs of `by_epoch` would "
+                "not fall on updates: pass `steps_per_epoch` (updates) to "
+                f"`by_epoch`. Received: steps={steps}"
+            )
+        for schedule in schedules:
+            schedule.bind_steps_per_epoch(
+                steps // per_update,
+                f"fit(): {steps} batches per epoch"
+                + (f", {per_update} per update" if per_update > 1 else ""),
+            )
+
+
+def _fit_telling_epoch_length(model: keras.Model, original):
+    def fit(*args, **kwargs):
+        if len(args) > 5:  # x, y, batch_size, epochs, verbose, callbacks
+            args = (*args[:5], _with_epoch_length(model, args[5]), *args[6:])
+        else:
+            kwargs["callbacks"] = _with_epoch_length(model, kwargs.get("callbacks"))
+        return original(*args, **kwargs)
+
+    return fit
+
+
+def _with_epoch_length(model: keras.Model, callbacks):
+    if isinstance(callbacks, keras.callbacks.CallbackList):
+        return callbacks  # built by the caller: its params are set already
+    return [*(callbacks or []), _EpochLength(model)]
+
+
 def _previous_optimizer(model: keras.Model):
     optimizer = getattr(model, "optimizer", None)
     return None if optimizer is None else _keras_internals.inner_optimizer(optimizer)
@@ -231,11 +292,15 @@ def _step_wrapper(model: keras.Model, name: str):
             state = training_state.state_for_steps(model)
             if state is None:
                 return original(*args)
+            for hook in state.step_hooks:
+                args = hook.before_step(kind, args, model)
             values = state.step_values(kind, args, model)
             with _step_context.active(values):
                 result = original(*args)
             if kind == "train" and state.owner() is model:
                 result = state.after_train_step(result)
+            for hook in reversed(state.step_hooks):
+                result = hook.after_step(kind, args, result, model)
             return result
 
         return step

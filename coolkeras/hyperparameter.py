@@ -159,7 +159,12 @@ class Hyperparameter(LearningRateSchedule):
         values = _step_context.current()
         if values is not None and values.has(self):
             return values.value(self)
-        return self._evaluate(*self._outside_a_step())
+        update, settings = self._outside_a_step()
+        if _keras_internals.in_symbolic_build():
+            # Shapes only: a `by_epoch` schedule may not know its epoch length
+            # before `fit` tells it.
+            return ops.zeros((), "float32")
+        return self._evaluate(update, settings)
 
     def __call__(self, step):
         """The value at update `step` (Keras calls this for a learning rate).
@@ -175,6 +180,8 @@ class Hyperparameter(LearningRateSchedule):
                 return values.value(self)
             return self._evaluate(step, values.settings[self])
         update, settings = self._outside_a_step()
+        if _keras_internals.in_symbolic_build():
+            return ops.zeros((), "float32")
         state = self._primary_state()
         if state is not None and state.learning_rate() is self:
             step = ops.floor_divide(step, state.updates_per_step())

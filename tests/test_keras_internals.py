@@ -398,3 +398,14 @@ def test_read_eagerly_also_inside_a_tf_function():
         seen = []
         tf.function(lambda: seen.append(internals.read_eagerly(variable).item()))()
         assert seen == [3]
+
+
+def test_set_learning_rate_object_evaluates_nothing():
+    class Refuses(keras.optimizers.schedules.LearningRateSchedule):
+        def __call__(self, step):
+            raise AssertionError("evaluated")
+
+    optimizer = keras.optimizers.SGD(keras.optimizers.schedules.CosineDecay(1.0, 9))
+    schedule = Refuses()
+    internals.set_learning_rate_object(optimizer, schedule)
+    assert internals.optimizer_learning_rate_object(optimizer) is schedule
