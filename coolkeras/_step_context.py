@@ -32,6 +32,7 @@ class StepValues:
         precompute: compute every value at once, now (traced steps: a value
             first computed inside a gradient trace could not be used outside
             it); otherwise on first use (eager steps).
+        kind: the kind of step: `"train"`, `"test"` or `"predict"`.
     """
 
     def __init__(
@@ -41,8 +42,10 @@ class StepValues:
         settings: dict,
         learning_rate: Any = None,
         precompute: bool = True,
+        kind: str = "train",
     ):
         self.state = state
+        self.kind = kind
         self.clock = clock
         self.settings = settings
         self.learning_rate = learning_rate

@@ -263,6 +263,7 @@ class TrainingState(keras.layers.Layer):
             settings,
             learning_rate=self.learning_rate() if kind == "train" else None,
             precompute=not eager,
+            kind=kind,
         )
 
     def _eager_or_graph_clock(self, kind: str):

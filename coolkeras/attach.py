@@ -6,7 +6,7 @@ from typing import Any
 
 import keras
 
-from coolkeras import _discovery, _keras_internals, _step_context
+from coolkeras import _discovery, _keras_internals, _monitoring, _step_context
 from coolkeras import _training_state as training_state
 from coolkeras.hyperparameter import Hyperparameter
 from coolkeras.schedules.epochs import ByEpoch
@@ -42,7 +42,7 @@ class _PerUpdate(keras.optimizers.schedules.LearningRateSchedule):
 
 
 def attach(
-    model: keras.Model, *hyperparameters: Hyperparameter
+    model: keras.Model, *hyperparameters: Hyperparameter, log: bool = True
 ) -> list[Hyperparameter]:
     """Makes a model own its hyperparameters: the one extra line.
 
@@ -74,16 +74,25 @@ def attach(
     the symbolic build, before Keras changes any variable) rather than
     silently freezing the value.
 
+    The training logs (`History`, the progress bar, `CSVLogger`,
+    `TensorBoard`, every callback) then show each hyperparameter under its
+    name and the optimizer's learning rate under `"learning_rate"`, with the
+    value of the last step: per batch, and per epoch the value of its last
+    step. A model whose layers attached it logs them when it trains with a
+    hyperparameter.
+
     Args:
         model: a Keras model.
         *hyperparameters: hyperparameters the search would not find.
+        log: put the hyperparameters and the learning rate into the training
+            logs. Defaults to `True`.
 
     Returns:
         The hyperparameters the model trains with.
 
     Raises:
-        TypeError: if `model` is not a Keras model or an extra argument is not
-            a `Hyperparameter`.
+        TypeError: if `model` is not a Keras model, an extra argument is not
+            a `Hyperparameter`, or `log` is not a bool.
 
     Example:
 
@@ -104,7 +113,12 @@ def attach(
                 "Extra arguments to `attach` must be `coolkeras.Hyperparameter` "
                 f"objects. Received: {hp!r}"
             )
-    return _attach(model, hyperparameters, retrace=True)
+    if not isinstance(log, bool):
+        raise TypeError(f"`log` must be True or False. Received: log={log!r}")
+    found = _attach(model, hyperparameters, retrace=True)
+    state = training_state.own_state(model)
+    _monitoring.set_logging(model, state, log)
+    return found
 
 
 def _attach(model: keras.Model, hyperparameters: tuple, retrace: bool) -> list:
@@ -182,6 +196,7 @@ def _install(model: keras.Model):
     _keras_internals.track_layer(model, training_state.TRACKED, state)
     object.__setattr__(model, training_state.OWN, state)
     _wrap_steps(model, ("train_step", "test_step", "predict_step"))
+    _monitoring.install(model, state)
     _keras_internals.wrap_method(
         model, "compile", lambda original: _compile(model, original)
     )

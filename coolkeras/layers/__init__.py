@@ -5,6 +5,7 @@ from coolkeras.layers.center_loss import CenterLoss
 from coolkeras.layers.center_loss_objective import CenterLossMetric, CenterLossObjective
 from coolkeras.layers.function import Function
 from coolkeras.layers.loss_layer import LossLayer
+from coolkeras.layers.monitor import Monitor
 from coolkeras.layers.split import Split
 
 __all__ = [
@@ -14,5 +15,6 @@ __all__ = [
     "CenterLossObjective",
     "Function",
     "LossLayer",
+    "Monitor",
     "Split",
 ]

@@ -7,44 +7,11 @@ from typing import Any
 import keras
 from keras import ops
 
-from coolkeras import _keras_internals
 from coolkeras.attach import attach_calling_model
-from coolkeras.hyperparameter import (
-    Hyperparameter,
-    current_value,
-    number_or_hyperparameter,
-)
+from coolkeras.hyperparameter import current_value, number_or_hyperparameter
+from coolkeras.layers._accumulator import Accumulator, AccumulatorView, recording
 
 __all__ = ["LossLayer"]
-
-
-class _TermMean(keras.metrics.Metric):
-    """Reports the mean of a loss layer's term since the last metrics reset.
-
-    The running sum and count live in the layer as non-trainable variables,
-    because only those survive a JAX train step when updated inside `call`;
-    this metric is a read-only view that puts the term into the logs.
-    """
-
-    def __init__(self, total: keras.Variable, count: keras.Variable, name: str):
-        super().__init__(name=name)
-        # Not tracked as metric variables: they belong to the layer.
-        object.__setattr__(self, "_accumulators", (total, count))
-
-    def update_state(self, *args, **kwargs) -> None:
-        pass
-
-    def reset_state(self) -> None:
-        for variable in self._accumulators:
-            variable.assign(ops.zeros(variable.shape, variable.dtype))
-
-    def result(self):
-        total, count = self._accumulators
-        if _keras_internals.is_unmapped_in_stateless_scope(total):
-            # Inside a JAX train step the layer's state is not visible here; the
-            # epoch logs, computed after the step, carry the exact value.
-            return ops.convert_to_tensor(float("nan"))
-        return ops.divide_no_nan(total.value, count.value)
 
 
 class LossLayer(keras.layers.Layer):
@@ -57,9 +24,9 @@ class LossLayer(keras.layers.Layer):
     layer sits in a functional graph like any other. An inference model built
     from the same layers without this one carries no such loss.
 
-    On JAX the per-batch logs show `nan` for the term (the train step cannot read
-    the layer's state there); epoch logs, `History` and every epoch callback get
-    the exact mean.
+    The term is logged as `coolkeras.layers.Monitor` logs a tensor: per batch
+    and per epoch, exact on every backend. The running sum and count are
+    state, not weights: they are not in `get_weights()`.
 
     Args:
         weight: non-negative factor applied to the term: a number, a schedule
@@ -94,26 +61,15 @@ class LossLayer(keras.layers.Layer):
         self.output_index = output_index
 
     def build(self, input_shape: Any) -> None:
-        # autocast=False: float32 sums under mixed precision. On PyTorch, Keras
-        # 3.15 assigns into the autocast (float16) copy of an autocast variable
-        # inside `call`, so the sums would silently stay at zero.
-        self._term_total = self.add_weight(
-            shape=(),
-            initializer="zeros",
-            dtype="float32",
-            trainable=False,
-            autocast=False,
-            name="term_total",
-        )
-        self._term_count = self.add_weight(
-            shape=(),
-            initializer="zeros",
-            dtype="float32",
-            trainable=False,
-            autocast=False,
-            name="term_count",
-        )
-        self.term_tracker = _TermMean(self._term_total, self._term_count, self.name)
+        self._term = Accumulator(self, "mean", names=("term_total", "term_count"))
+        self.term_tracker = AccumulatorView(self._term, self.name)
+
+    @property
+    def weights(self) -> list:
+        """The layer's weights; the term's running sum and count are state."""
+        weights = super().weights
+        term = self.__dict__.get("_term")
+        return weights if term is None else term.excluded_from(weights)
 
     def compute_loss(self, inputs: Any, training: bool | None = None):
         """Returns the loss term for `inputs`. Subclasses implement this."""
@@ -122,13 +78,12 @@ class LossLayer(keras.layers.Layer):
         )
 
     def call(self, inputs, training=None):
-        if isinstance(self.weight, Hyperparameter):
-            attach_calling_model()
+        attach_calling_model()  # also for a fixed weight: the logs need the model
         term = ops.mean(self.compute_loss(inputs, training=training))
         term = ops.cast(term, "float32") * current_value(self.weight)
         self.add_loss(term)
-        self._term_total.assign_add(term)
-        self._term_count.assign_add(1.0)
+        if recording():
+            self._term.update(term)
         return self._pass_through(inputs)
 
     def _pass_through(self, inputs):
