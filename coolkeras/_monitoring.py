@@ -21,6 +21,7 @@ on the other backends; nothing is synchronized between steps.
 
 from __future__ import annotations
 
+import contextlib
 import weakref
 from typing import Any
 
@@ -29,7 +30,7 @@ import numpy as np
 from keras import ops
 
 from coolkeras import _keras_internals, _step_context
-from coolkeras._training_state import StepHook, TrainingState
+from coolkeras._training_state import StepHook, TrainingState, state_for_steps
 from coolkeras.hyperparameter import Hyperparameter
 from coolkeras.schedules import _time
 from coolkeras.schedules._checks import MAX_STEP
@@ -103,12 +104,20 @@ class LogsFromState(StepHook):
             for variable, array in zip(vs, arrays, strict=True)
         ]
         logs = dict(logs)
-        with keras.StatelessScope(state_mapping=mapping):
+        with keras.StatelessScope(state_mapping=mapping), _in_step(kind, args, model):
             for view in found:
                 for key, value in _entries(view, view.result()).items():
                     if key in logs:
                         logs[key] = value
         return logs, state
+
+
+def _in_step(kind: str, args: tuple, model: keras.Model):
+    """The step's values again (a schedule may hold a hyperparameter)."""
+    state = state_for_steps(model)
+    if state is None:
+        return contextlib.nullcontext()
+    return _step_context.active(state.step_values(kind, args, model))
 
 
 LOGS_FROM_STATE = LogsFromState()

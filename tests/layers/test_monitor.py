@@ -1,0 +1,333 @@
+"""`Monitor`: any tensor in the logs, exact per step, on the backend under test.
+
+The reference is numpy: a plain Keras twin of the model (same initial weights,
+no `Monitor`) trains with `steps_per_execution=1` while a callback records its
+hidden layer's weights before every step and after every epoch; the monitored
+tensor of each step is recomputed from those weights.
+"""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+import coolkeras
+from coolkeras.layers import Monitor
+from tests.helpers import save_and_load, to_numpy
+
+BACKEND = keras.backend.backend()
+# PyTorch refuses steps_per_execution > 1.
+SPE = [1] if BACKEND == "torch" else [1, 4]
+REDUCTIONS = ("mean", "sum", "max", "min", "last")
+BATCH = 4
+SAMPLES, VAL_SAMPLES = 22, 10  # a short last batch in both
+STEPS = math.ceil(SAMPLES / BATCH)
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(SAMPLES, 3)).astype("float32")
+    y = rng.normal(size=(SAMPLES, 1)).astype("float32")
+    xv = rng.normal(size=(VAL_SAMPLES, 3)).astype("float32")
+    yv = rng.normal(size=(VAL_SAMPLES, 1)).astype("float32")
+    return x, y, xv, yv
+
+
+def _model(monitors: bool, steps_per_execution: int = 1, learning_rate=0.1):
+    inputs = keras.Input((3,))
+    hidden = keras.layers.Dense(2, activation="tanh", name="hidden")(inputs)
+    h = hidden
+    if monitors:
+        for reduction in REDUCTIONS:
+            h = Monitor(f"h_{reduction}", reduction=reduction)(h)
+    model = keras.Model(inputs, keras.layers.Dense(1, name="out")(h))
+    model.compile(
+        keras.optimizers.SGD(learning_rate),
+        "mse",
+        steps_per_execution=steps_per_execution,
+    )
+    return model
+
+
+class _HiddenWeights(keras.callbacks.Callback):
+    """The hidden layer's weights before each step and after each epoch."""
+
+    def __init__(self):
+        super().__init__()
+        self.steps, self.epochs = [], []
+
+    def _weights(self):
+        layer = self.model.get_layer("hidden")
+        return to_numpy(layer.kernel).copy(), to_numpy(layer.bias).copy()
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.steps.append(self._weights())
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs.append(self._weights())
+
+
+class _BatchLogs(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.logs = []  # (epoch, batch, logs)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.logs.append((self.epoch, batch, {k: float(v) for k, v in logs.items()}))
+
+
+def _hidden(x, weights):
+    kernel, bias = weights
+    return np.tanh(x @ kernel + bias)
+
+
+def _batches(x):
+    return [x[i : i + BATCH] for i in range(0, len(x), BATCH)]
+
+
+def _reduce(reduction, tensors):
+    values = np.concatenate([t.ravel() for t in tensors])
+    if reduction == "last":
+        return float(np.mean(tensors[-1]))
+    return float(getattr(np, reduction)(values))
+
+
+def _twin_run(initial_weights, x, y, xv, yv, epochs):
+    twin = _model(monitors=False)
+    twin.set_weights(initial_weights)  # Monitor adds no weights
+    recorder = _HiddenWeights()
+    history = twin.fit(
+        x,
+        y,
+        batch_size=BATCH,
+        epochs=epochs,
+        shuffle=False,
+        verbose=0,
+        validation_data=(xv, yv),
+        callbacks=[recorder],
+    )
+    return history.history, recorder
+
+
+@pytest.mark.parametrize("steps_per_execution", SPE)
+def test_logged_values_equal_numpy_per_batch_per_epoch_and_validation(
+    steps_per_execution,
+):
+    x, y, xv, yv = _data()
+    model = _model(monitors=True, steps_per_execution=steps_per_execution)
+    initial_weights = model.get_weights()
+    batch_logs = _BatchLogs()
+    history = model.fit(
+        x,
+        y,
+        batch_size=BATCH,
+        epochs=2,
+        shuffle=False,
+        verbose=0,
+        validation_data=(xv, yv),
+        callbacks=[batch_logs],
+    ).history
+    twin_history, weights = _twin_run(initial_weights, x, y, xv, yv, 2)
+
+    # It adds nothing to the loss: the twin without Monitor trains the same way.
+    np.testing.assert_allclose(history["loss"], twin_history["loss"], rtol=1e-5)
+    np.testing.assert_allclose(history["val_loss"], twin_history["val_loss"], rtol=1e-5)
+    steps = [
+        _hidden(batch, weights.steps[epoch * STEPS + i])
+        for epoch in range(2)
+        for i, batch in enumerate(_batches(x))
+    ]
+    for reduction in REDUCTIONS:
+        name = f"h_{reduction}"
+        expected = [
+            _reduce(reduction, steps[e * STEPS : (e + 1) * STEPS]) for e in (0, 1)
+        ]
+        np.testing.assert_allclose(history[name], expected, rtol=1e-5, err_msg=name)
+        val = [
+            _reduce(reduction, [_hidden(b, weights.epochs[e]) for b in _batches(xv)])
+            for e in (0, 1)
+        ]
+        np.testing.assert_allclose(history["val_" + name], val, rtol=1e-5, err_msg=name)
+        for epoch, batch, logs in batch_logs.logs:
+            # Keras numbers an execution's end as if it were full.
+            so_far = steps[epoch * STEPS : epoch * STEPS + min(batch + 1, STEPS)]
+            np.testing.assert_allclose(
+                logs[name], _reduce(reduction, so_far), rtol=1e-5, err_msg=name
+            )
+    executions = math.ceil(STEPS / steps_per_execution)
+    expected_batches = [(k + 1) * steps_per_execution - 1 for k in range(executions)]
+    assert [b for e, b, _ in batch_logs.logs if e == 0] == expected_batches
+    # Nothing else is logged: a model without hyperparameters logs no learning rate.
+    assert sorted(history) == sorted(
+        ["loss", "val_loss"] + [f"{p}h_{r}" for p in ("", "val_") for r in REDUCTIONS]
+    )
+
+
+def test_predict_and_a_call_outside_training_do_not_change_the_logged_value():
+    x, y, xv, yv = _data()
+    model = _model(monitors=True, learning_rate=0.0)
+
+    class PredictEveryBatch(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            self.model.predict(100 + xv, verbose=0)
+
+    history = model.fit(
+        x,
+        y,
+        batch_size=BATCH,
+        epochs=1,
+        shuffle=False,
+        verbose=0,
+        callbacks=[PredictEveryBatch()],
+    ).history
+    layer = model.get_layer("hidden")
+    weights = to_numpy(layer.kernel), to_numpy(layer.bias)
+    expected = _reduce("max", [_hidden(b, weights) for b in _batches(x)])
+    np.testing.assert_allclose(history["h_max"], [expected], rtol=1e-5)
+    logged_now = float(model.get_layer("h_max").result())
+    np.testing.assert_allclose(logged_now, expected, rtol=1e-5)
+
+
+def test_evaluate_returns_the_value_and_resets_it():
+    x, y, xv, yv = _data()
+    model = _model(monitors=True)
+    model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
+    layer = model.get_layer("hidden")
+    weights = to_numpy(layer.kernel), to_numpy(layer.bias)
+
+    logs = model.evaluate(xv, yv, batch_size=BATCH, verbose=0, return_dict=True)
+
+    for reduction in REDUCTIONS:
+        expected = _reduce(reduction, [_hidden(b, weights) for b in _batches(xv)])
+        np.testing.assert_allclose(logs[f"h_{reduction}"], expected, rtol=1e-5)
+
+
+class NormWithMonitor(keras.layers.Layer):
+    """A user's layer that logs a tensor it computes, through a sublayer."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.norm = Monitor("row_norm")
+
+    def call(self, x):
+        self.norm(ops.sqrt(ops.sum(ops.square(x), axis=-1)))
+        return 2.0 * x
+
+
+class SubclassedWithMonitors(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.dense = keras.layers.Dense(2, kernel_initializer="ones")
+        self.norm = NormWithMonitor()
+        self.scale = Monitor("scale", reduction="last")
+        self.out = keras.layers.Dense(1)
+
+    def call(self, x):
+        h = self.norm(self.dense(x))
+        self.scale(ops.max(ops.abs(h)))
+        return self.out(h)
+
+
+@pytest.mark.parametrize("kind", ["functional", "subclassed"])
+def test_a_monitor_inside_another_layer_or_a_subclassed_model(kind):
+    x, y, _, _ = _data()
+    if kind == "functional":
+        inputs = keras.Input((3,))
+        h = keras.layers.Dense(2, kernel_initializer="ones")(inputs)
+        model = keras.Model(inputs, keras.layers.Dense(1)(NormWithMonitor()(h)))
+    else:
+        model = SubclassedWithMonitors()
+    model.compile(keras.optimizers.SGD(0.0), "mse")
+
+    history = model.fit(
+        x, y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0
+    ).history
+
+    h = x @ np.ones((3, 2), "float32")  # bias zero
+    np.testing.assert_allclose(
+        history["row_norm"], [np.mean(np.linalg.norm(h, axis=-1))], rtol=1e-5
+    )
+    if kind == "subclassed":
+        last = np.max(np.abs(2 * h[(STEPS - 1) * BATCH :]))
+        np.testing.assert_allclose(history["scale"], [last], rtol=1e-5)
+
+
+def test_round_trip_with_safe_mode_keeps_reduction_and_selection(tmp_path):
+    x, y, xv, yv = _data()
+    inputs = keras.Input((3,))
+    hidden = keras.layers.Dense(2, name="hidden")(inputs)
+    norm = ops.sum(ops.square(hidden), axis=-1)
+    carried = Monitor("sq_norm", reduction="max", output_index=1)([norm, hidden])
+    model = keras.Model(inputs, keras.layers.Dense(1)(carried))
+    model.compile("sgd", "mse")
+    model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
+
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    reloaded = keras.saving.load_model(path, safe_mode=True)
+
+    layer = reloaded.get_layer("sq_norm")
+    assert (layer.reduction, layer.output_index) == ("max", 1)
+    np.testing.assert_allclose(
+        reloaded.evaluate(xv, yv, verbose=0),
+        model.evaluate(xv, yv, verbose=0),
+        rtol=1e-6,
+    )
+    logs = reloaded.fit(x, y, batch_size=BATCH, epochs=1, verbose=0).history
+    assert sorted(logs) == ["loss", "sq_norm"]
+
+
+def test_state_is_not_in_the_weights():
+    model = _model(monitors=True)
+    plain = _model(monitors=False)
+    assert len(model.get_weights()) == len(plain.get_weights()) == 4
+    assert len(model.non_trainable_variables) >= 2 * len(REDUCTIONS)
+    assert model.count_params() == plain.count_params()
+
+
+def test_integer_tensors_and_dtypes_pass_through_unchanged():
+    inputs = keras.Input((3,), dtype="int32")
+    outputs = Monitor("ids", reduction="sum")(inputs)
+    assert outputs.dtype == "int32" and tuple(outputs.shape) == (None, 3)
+    values = np.arange(6, dtype="int32").reshape(2, 3)
+    layer = Monitor("ids", reduction="sum")
+    np.testing.assert_array_equal(to_numpy(layer(values)), values)
+    assert float(layer.result()) == 15.0
+
+
+@pytest.mark.parametrize("bad", ["average", None, 3])
+def test_bad_reduction_is_refused_at_construction(bad):
+    with pytest.raises(ValueError, match=f"Received: reduction={bad!r}"):
+        Monitor("x", reduction=bad)
+
+
+@pytest.mark.parametrize("bad", ["1", 1.0, [0, "1"], True])
+def test_bad_output_index_is_refused_at_construction(bad):
+    with pytest.raises(TypeError, match="Received: output_index="):
+        Monitor("x", output_index=bad)
+
+
+def test_no_data_logs_zero_as_keras_metrics_do():
+    for reduction in REDUCTIONS:
+        layer = Monitor("x", reduction=reduction)
+        layer.build((None, 2))
+        assert float(layer.result()) == 0.0
+        layer(np.full((2, 2), -3.0, "float32"))
+        assert float(layer.result()) == {"sum": -12.0}.get(reduction, -3.0)
+        layer.tracker.reset_state()
+        assert float(layer.result()) == 0.0
+
+
+def test_save_and_load_keeps_a_model_with_monitors_trainable(tmp_path):
+    x, y, _, _ = _data()
+    model = _model(monitors=True)
+    coolkeras.attach(model)
+    model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
+    reloaded = save_and_load(model, tmp_path)
+    history = reloaded.fit(x, y, batch_size=BATCH, epochs=1, verbose=0).history
+    assert {f"h_{r}" for r in REDUCTIONS} <= set(history)
