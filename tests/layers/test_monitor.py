@@ -331,3 +331,179 @@ def test_save_and_load_keeps_a_model_with_monitors_trainable(tmp_path):
     reloaded = save_and_load(model, tmp_path)
     history = reloaded.fit(x, y, batch_size=BATCH, epochs=1, verbose=0).history
     assert {f"h_{r}" for r in REDUCTIONS} <= set(history)
+
+
+# -- the logs drive callbacks ---------------------------------------------------
+
+SCRIPT = [5.0, 4.0, 3.0, 3.5, 4.0, 2.0, 1.0]  # the monitored value, epoch by epoch
+SCRIPT_STEPS = 4  # steps per epoch
+SCRIPT_EPOCHS = len(SCRIPT)
+
+
+class _Scripted(keras.layers.Layer):
+    """Outputs a hyperparameter's current value for every sample."""
+
+    def __init__(self, hyperparameter, **kwargs):
+        super().__init__(**kwargs)
+        self.hyperparameter = hyperparameter
+
+    def call(self, x):
+        return self.hyperparameter.value * ops.ones_like(x[:, 0])
+
+
+def _scripted_fit(callbacks, epochs=SCRIPT_EPOCHS):
+    """Fits a model whose monitored "scripted" value is SCRIPT[epoch]."""
+    script = coolkeras.Hyperparameter(
+        keras.optimizers.schedules.PiecewiseConstantDecay(
+            [SCRIPT_STEPS * (i + 1) - 1 for i in range(len(SCRIPT) - 1)], SCRIPT
+        ),
+        name="script",
+    )
+    learning_rate = coolkeras.Hyperparameter(0.01, name="lr")
+    inputs = keras.Input((3,))
+    outputs = keras.layers.Dense(1)(inputs)
+    value = _Scripted(script)(inputs)
+    outputs = Monitor("scripted", output_index=1)([value, outputs])
+    model = keras.Model(inputs, outputs)
+    model.compile(keras.optimizers.SGD(learning_rate), "mse")
+    coolkeras.attach(model)
+    x, y, _, _ = _data()
+    x, y = x[: SCRIPT_STEPS * BATCH], y[: SCRIPT_STEPS * BATCH]
+    history = model.fit(
+        x, y, batch_size=BATCH, epochs=epochs, verbose=0, callbacks=callbacks
+    )
+    return history.history, learning_rate, (x, y)
+
+
+def test_early_stopping_stops_where_the_monitored_value_says():
+    stop = keras.callbacks.EarlyStopping(monitor="scripted", patience=2, mode="min")
+    history, _, _ = _scripted_fit([stop])
+    # Best 3.0 at epoch 2, then two epochs without improvement.
+    np.testing.assert_allclose(history["scripted"], SCRIPT[:5])
+    assert stop.stopped_epoch == 4
+
+
+def test_model_checkpoint_saves_the_epochs_the_monitored_value_improves(tmp_path):
+    checkpoint = keras.callbacks.ModelCheckpoint(
+        str(tmp_path / "ckpt_{epoch}.weights.h5"),
+        monitor="scripted",
+        mode="min",
+        save_best_only=True,
+        save_weights_only=True,
+    )
+    _scripted_fit([checkpoint])
+    saved = sorted(int(p.name[5:-11]) for p in tmp_path.glob("ckpt_*.weights.h5"))
+    assert saved == [1, 2, 3, 6, 7]
+
+
+def test_reduce_on_plateau_scales_the_learning_rate_where_the_value_stalls():
+    from coolkeras.callbacks import ReduceOnPlateau
+
+    holder = {}
+
+    class Reduce(ReduceOnPlateau):  # the learning rate is made inside the fit
+        def __init__(self):
+            super().__init__(
+                coolkeras.Hyperparameter(1.0),
+                monitor="scripted",
+                mode="min",
+                patience=1,
+                factor=0.5,
+            )
+
+        def set_model(self, model):
+            self.hyperparameter = holder["lr"] = model.optimizer._learning_rate
+            super().set_model(model)
+
+    history, learning_rate, _ = _scripted_fit([Reduce()], epochs=5)
+    # 3.5 at epoch 3 and 4.0 at epoch 4 do not improve on 3.0: two reductions,
+    # the first used from epoch 4 on (the history shows what each epoch used).
+    np.testing.assert_allclose(
+        history["learning_rate"], [0.01] * 4 + [0.005], rtol=1e-6
+    )
+    assert holder["lr"] is learning_rate
+    np.testing.assert_allclose(float(learning_rate), 0.0025, rtol=1e-6)
+
+
+def test_evaluator_monitors_the_value_on_held_out_data():
+    from coolkeras.callbacks import Evaluator
+
+    held_out = {}
+
+    def evaluate_fn(model):
+        logs = model.evaluate(*held_out["data"], verbose=0, return_dict=True)
+        assert "learning_rate" not in logs  # training values stay out of evaluate
+        return logs["scripted"]
+
+    evaluator = Evaluator(
+        evaluate_fn, mode="min", name="held_out", monitor="held_out", patience=2
+    )
+
+    class Data(keras.callbacks.Callback):
+        def set_model(self, model):
+            x, y, _, _ = _data()
+            held_out["data"] = (x[:8], y[:8])
+
+    history, _, _ = _scripted_fit([Data(), evaluator])
+    # `evaluate` after epoch e reads the value of the next step: SCRIPT[e + 1].
+    np.testing.assert_allclose(history["held_out"], SCRIPT[1:5])
+    assert (evaluator.best, evaluator.best_epoch) == (3.0, 1)
+
+
+def test_progress_bar_csv_logger_and_tensorboard_show_the_values(
+    tmp_path, capsys, monkeypatch
+):
+    # What the TensorBoard callback writes, as (tag, value): the `tensorboard`
+    # package that `tf.summary.scalar` needs is not required.
+    summary = pytest.importorskip("tensorflow.summary")
+    written = []
+    monkeypatch.setattr(
+        summary, "scalar", lambda tag, value, step: written.append((tag, value))
+    )
+    x, y, xv, yv = _data()
+    model = _model(monitors=True)
+    coolkeras.attach(model)  # also logs the learning rate
+    csv_path = tmp_path / "log.csv"
+    batch_logs = _BatchLogs()
+    history = model.fit(
+        x,
+        y,
+        batch_size=BATCH,
+        epochs=2,
+        shuffle=False,
+        verbose=1,
+        validation_data=(xv, yv),
+        callbacks=[
+            keras.callbacks.CSVLogger(str(csv_path)),
+            keras.callbacks.TensorBoard(str(tmp_path / "tb"), update_freq=1),
+            batch_logs,
+        ],
+    ).history
+
+    printed = capsys.readouterr().out
+    assert "h_mean:" in printed and "val_h_max:" in printed
+    assert "learning_rate:" in printed
+    rows = csv_path.read_text().splitlines()
+    header = rows[0].split(",")
+    assert {"h_mean", "val_h_mean", "learning_rate"} <= set(header)
+    column = header.index("h_mean")
+    np.testing.assert_allclose(
+        [float(r.split(",")[column]) for r in rows[1:]], history["h_mean"], rtol=1e-6
+    )
+
+    def tagged(tag):
+        return [float(value) for name, value in written if name == tag]
+
+    for name in ("h_mean", "learning_rate"):  # every step, with update_freq=1
+        np.testing.assert_allclose(
+            tagged(f"batch_{name}"),
+            [logs[name] for _, _, logs in batch_logs.logs],
+            rtol=1e-6,
+        )
+    assert len(tagged("batch_h_mean")) == 2 * STEPS
+    # Per epoch, the training value and then the validation value.
+    np.testing.assert_allclose(
+        tagged("epoch_h_mean"),
+        np.ravel(np.stack([history["h_mean"], history["val_h_mean"]], axis=1)),
+        rtol=1e-6,
+    )
