@@ -165,11 +165,11 @@ class TrainingState(keras.layers.Layer):
         return self._updates_on_host()
 
     def _updates_on_host(self) -> int:
-        offset = int(_keras_internals.host_value(self.offset))
+        offset = _keras_internals.host_int(self.offset)
         counter, per_update = self._counter()
         if counter is None:
             return _saturate(offset)
-        raw = int(_keras_internals.host_value(counter))
+        raw = _keras_internals.host_int(counter)
         if raw < 0:  # a JAX int32 counter that wrapped after 2**31 micro-batches
             return MAX_STEP
         return _saturate(offset + raw // per_update)
