@@ -35,12 +35,14 @@ class _Seen(keras.callbacks.Callback):
         super().__init__()
         self.eps, self.lr = eps, lr
         self.floats, self.values, self.rates, self.learning_rates = [], [], [], []
+        self.lr_values = []
 
     def on_train_batch_end(self, batch, logs=None):
         self.floats.append(float(self.eps))
         self.values.append(float(to_numpy(self.eps.value)))
         self.rates.append(float(self.lr))
         self.learning_rates.append(float(to_numpy(self.model.optimizer.learning_rate)))
+        self.lr_values.append(float(to_numpy(self.lr.value)))
 
 
 def test_float_and_value_agree_in_a_callback_and_for_the_learning_rate():
@@ -55,6 +57,11 @@ def test_float_and_value_agree_in_a_callback_and_for_the_learning_rate():
     np.testing.assert_allclose(seen.values, seen.floats, rtol=1e-6)
     np.testing.assert_allclose(seen.rates, reference(LR, range(1, STEPS + 1)))
     np.testing.assert_allclose(seen.learning_rates, seen.rates, rtol=1e-6)
+    np.testing.assert_allclose(seen.lr_values, seen.rates, rtol=1e-6)
+    lr.scale(0.5)
+    assert float(to_numpy(lr.value)) == pytest.approx(float(lr)) == pytest.approx(
+        0.5 * float(LR(STEPS))
+    )
 
 
 def test_a_hyperparameter_inside_a_learning_rate_schedule():
