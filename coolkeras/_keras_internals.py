@@ -103,11 +103,37 @@ def set_learning_rate_object(optimizer: keras.optimizers.Optimizer, schedule) ->
     inner_optimizer(optimizer)._learning_rate = schedule
 
 
+STEP_NAMES = ("train_step", "test_step", "predict_step")
+
+
 def forget_compiled_functions(model: keras.Model) -> None:
-    """Makes the next `fit`/`evaluate`/`predict` trace the step functions again."""
+    """Makes the next `fit`/`evaluate`/`predict` trace the step functions again.
+
+    On JAX, emptying `train_function` is not enough: `jax.jit` keeps the trace
+    of a function object, and Keras jits `self.train_step` again, the same
+    instance attribute when coolkeras wraps the step, so a change that only
+    Python sees (no new variable) would not be traced. Each wrapped step is
+    replaced by a new function object that calls the same step.
+    """
     model.train_function = None
     model.test_function = None
     model.predict_function = None
+    if keras.backend.backend() != "jax":
+        return
+    for name in STEP_NAMES:
+        step = model.__dict__.get(name)
+        if step is not None:
+            object.__setattr__(model, name, _fresh(step))
+
+
+def _fresh(step):
+    base = getattr(step, "_coolkeras_step", step)
+
+    def fresh_step(*args):
+        return base(*args)
+
+    fresh_step._coolkeras_step = base
+    return fresh_step
 
 
 def calling_callback_list(callback: keras.callbacks.Callback):

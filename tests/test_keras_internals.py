@@ -101,6 +101,28 @@ def test_forget_compiled_functions():
     model.fit(data, data, verbose=0)  # and fit makes it again
 
 
+def test_forget_compiled_functions_traces_a_wrapped_step_again():
+    # A wrapped step reads a Python flag at trace time: after forgetting, the
+    # next fit must see the new flag (JAX keeps traces per function object).
+    model = _compiled()
+    flag = {"value": 1.0, "traced": []}
+
+    def make(original):
+        def step(*args):
+            flag["traced"].append(flag["value"])
+            return original(*args)
+
+        return step
+
+    internals.wrap_method(model, "train_step", make)
+    data = np.ones((4, 1), "float32")
+    model.fit(data, data, verbose=0)
+    flag["value"] = 2.0
+    internals.forget_compiled_functions(model)
+    model.fit(data, data, verbose=0)
+    assert flag["traced"][-1] == 2.0
+
+
 class ListProbe(keras.callbacks.Callback):
     """Records the CallbackList found from its hooks."""
 
