@@ -289,34 +289,34 @@ class Hyperparameter(LearningRateSchedule):
     # -- arithmetic, as with `keras.Variable` --------------------------------
 
     def __add__(self, other):
-        return ops.add(self.value, other)
+        return ops.add(self.value, _operand(other))
 
     def __radd__(self, other):
-        return ops.add(other, self.value)
+        return ops.add(_operand(other), self.value)
 
     def __sub__(self, other):
-        return ops.subtract(self.value, other)
+        return ops.subtract(self.value, _operand(other))
 
     def __rsub__(self, other):
-        return ops.subtract(other, self.value)
+        return ops.subtract(_operand(other), self.value)
 
     def __mul__(self, other):
-        return ops.multiply(self.value, other)
+        return ops.multiply(self.value, _operand(other))
 
     def __rmul__(self, other):
-        return ops.multiply(other, self.value)
+        return ops.multiply(_operand(other), self.value)
 
     def __truediv__(self, other):
-        return ops.divide(self.value, other)
+        return ops.divide(self.value, _operand(other))
 
     def __rtruediv__(self, other):
-        return ops.divide(other, self.value)
+        return ops.divide(_operand(other), self.value)
 
     def __pow__(self, other):
-        return ops.power(self.value, other)
+        return ops.power(self.value, _operand(other))
 
     def __rpow__(self, other):
-        return ops.power(other, self.value)
+        return ops.power(_operand(other), self.value)
 
     def __neg__(self):
         return ops.negative(self.value)
@@ -438,3 +438,8 @@ def number_or_hyperparameter(
 def current_value(value: float | Hyperparameter):
     """The number to use now: `value.value` for a Hyperparameter."""
     return value.value if isinstance(value, Hyperparameter) else value
+
+
+def _operand(other: Any) -> Any:
+    """The other side of an arithmetic operation: a hyperparameter's value."""
+    return other.value if isinstance(other, Hyperparameter) else other

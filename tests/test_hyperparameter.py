@@ -315,3 +315,13 @@ def test_an_eager_cpu_step_reads_the_value_in_numpy():
     value = eps._evaluate_on_host(keras.ops.convert_to_tensor(3, "int32"), settings)
     assert isinstance(value, np.float32)
     np.testing.assert_allclose(value, 0.5 * float(EPS_SCHEDULE(3)), rtol=1e-6)
+
+
+def test_arithmetic_between_two_hyperparameters():
+    a, b = Hyperparameter(0.5, name="a"), Hyperparameter(0.25, name="b")
+    values = [a + b, a - b, a * b, a / b, a**b]
+    np.testing.assert_allclose(
+        [float(to_numpy(v)) for v in values],
+        [0.75, 0.25, 0.125, 2.0, 0.5**0.25],
+        rtol=1e-6,
+    )

@@ -1,0 +1,161 @@
+"""Cost of `coolkeras.layers.Monitor`: steps/s with three monitored tensors ÷ without.
+
+Two variants of the same small MLP, same data, same process:
+  (a) plain Keras, nothing monitored (the baseline),
+  (b) the same layers with three `Monitor`s: the mean of the first hidden
+      activations, the mean per-sample norm of the second, and the max logit
+      (each logged per batch and per epoch).
+The A/A control pairs the baseline with a second copy of it, built the same way.
+Runs are interleaved in adjacent pairs after a warm-up (`bench/_timing.py`);
+`steps_per_execution` 1 and 16 on JAX and TensorFlow, 1 on PyTorch (which
+refuses more).
+
+Then the same isolated: the work three monitors add to a train step (three
+accumulator updates and their results), timed alone, compiled as the step is,
+and the ratio that cost implies: more precise than the end-to-end ratios on a
+shared machine.
+Run: KERAS_BACKEND=jax python bench/monitor.py
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import keras
+import numpy as np
+from keras import ops
+
+sys.path.insert(0, os.path.dirname(__file__))
+import _timing  # noqa: E402
+
+from coolkeras.layers import Monitor  # noqa: E402
+from coolkeras.layers._accumulator import Accumulator  # noqa: E402
+
+BATCH, STEPS, EPOCHS, WIDTH = 128, 320, 2, 256
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(BATCH * STEPS, 64)).astype("float32")
+Y = RNG.integers(0, 10, size=(BATCH * STEPS,))
+
+
+def _norm(h):
+    return ops.sqrt(ops.sum(ops.square(h), axis=-1))
+
+
+def _model(monitored: bool) -> keras.Model:
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((64,))
+    h1 = keras.layers.Dense(WIDTH, activation="relu")(inputs)
+    if monitored:
+        h1 = Monitor("h1_mean")(h1)
+    h2 = keras.layers.Dense(WIDTH, activation="relu")(h1)
+    if monitored:
+        h2 = Monitor("h2_norm", output_index=1)([_norm(h2), h2])
+    logits = keras.layers.Dense(10)(h2)
+    if monitored:
+        logits = Monitor("logit_max", reduction="max")(logits)
+    return keras.Model(inputs, logits)
+
+
+def _variant(monitored: bool, steps_per_execution: int):
+    model = _model(monitored)
+    model.compile(
+        optimizer=keras.optimizers.SGD(1e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        steps_per_execution=steps_per_execution,
+    )
+
+    def run():
+        history = model.fit(
+            X, Y, batch_size=BATCH, epochs=EPOCHS, verbose=0, shuffle=False
+        )
+        if monitored:
+            assert {"h1_mean", "h2_norm", "logit_max"} <= set(history.history)
+        return STEPS * EPOCHS
+
+    run.model = model
+    return run
+
+
+class _Owner(keras.layers.Layer):
+    """Holds three accumulators, as three `Monitor` layers do."""
+
+    def build(self, input_shape):
+        self.accumulators = [
+            Accumulator(self, reduction, names=(f"v{i}", f"c{i}"))
+            for i, reduction in enumerate(("mean", "mean", "max"))
+        ]
+
+
+def _tensors():
+    h1 = ops.convert_to_tensor(RNG.normal(size=(BATCH, WIDTH)).astype("float32"))
+    h2 = ops.convert_to_tensor(RNG.normal(size=(BATCH, WIDTH)).astype("float32"))
+    logits = ops.convert_to_tensor(RNG.normal(size=(BATCH, 10)).astype("float32"))
+    return h1, h2, logits
+
+
+def _isolated(extra: bool):
+    """What three monitors add to a step (`extra`), or the same call without.
+
+    Both take and return the accumulators' state (on JAX as arrays, the way a
+    train step threads it; elsewhere as live variables): updating three
+    running reductions and reading their results.
+    """
+    owner = _Owner()
+    owner.build(None)
+    accumulators = owner.accumulators
+    variables = [v for a in accumulators for v in (a.value, a.count)]
+    h1, h2, logits = _tensors()
+
+    def work():
+        if not extra:
+            return ops.sum(h1) * 0.0
+        for accumulator, tensor in zip(
+            accumulators, (h1, _norm(h2), logits), strict=True
+        ):
+            accumulator.update(tensor)
+        return sum(a.result() for a in accumulators)
+
+    if keras.backend.backend() == "jax":
+
+        def stateless(arrays):
+            mapping = list(zip(variables, arrays, strict=True))
+            with keras.StatelessScope(state_mapping=mapping) as scope:
+                result = work()
+            return result, [scope.get_current_value(v) for v in variables]
+
+        compiled = _timing.compiled(stateless)
+        state = {"arrays": [v.value for v in variables]}
+
+        def call():
+            result, state["arrays"] = compiled(state["arrays"])
+            return result
+
+        return call
+    return _timing.compiled(work)
+
+
+def main() -> None:
+    backend = keras.backend.backend()
+    settings = [1] if backend == "torch" else [1, 16]
+    for steps_per_execution in settings:
+        variants = {
+            "(a) plain Keras": _variant(False, steps_per_execution),
+            "(b) three monitors": _variant(True, steps_per_execution),
+        }
+        results = _timing.compare(
+            variants,
+            baseline="(a) plain Keras",
+            repeats=7,
+            control=_variant(False, steps_per_execution),
+        )
+        _timing.report(f"{backend} spe={steps_per_execution}", results)
+        if steps_per_execution == 1:
+            cost = _timing.added_microseconds(_isolated(False), _isolated(True))
+            _timing.added_cost(
+                f"{backend} three monitors alone", cost, results["baseline steps/s"]
+            )
+
+
+if __name__ == "__main__":
+    main()
