@@ -70,9 +70,7 @@ LAST_STEPS = [STEPS * (epoch + 1) - 1 for epoch in range(EPOCHS)]
 
 LEARNING_RATES = {
     "coolkeras schedule": lambda: schedules.Linear(0.1, 0.01, steps=15),
-    "keras schedule": lambda: keras.optimizers.schedules.PolynomialDecay(
-        0.1, 15, 0.01
-    ),
+    "keras schedule": lambda: keras.optimizers.schedules.PolynomialDecay(0.1, 15, 0.01),
 }
 
 
