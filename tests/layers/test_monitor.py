@@ -461,7 +461,8 @@ def test_progress_bar_csv_logger_and_tensorboard_show_the_values(
         summary, "scalar", lambda tag, value, step: written.append((tag, value))
     )
     x, y, xv, yv = _data()
-    model = _model(monitors=True)
+    schedule = coolkeras.schedules.Linear(0.1, 0.01, steps=2 * STEPS)
+    model = _model(monitors=True, learning_rate=schedule)
     coolkeras.attach(model)  # also logs the learning rate
     csv_path = tmp_path / "log.csv"
     batch_logs = _BatchLogs()
@@ -501,6 +502,12 @@ def test_progress_bar_csv_logger_and_tensorboard_show_the_values(
             rtol=1e-6,
         )
     assert len(tagged("batch_h_mean")) == 2 * STEPS
+    # Mid-epoch: the learning rate of every step, as the schedule says.
+    np.testing.assert_allclose(
+        tagged("batch_learning_rate"),
+        [float(schedule(step)) for step in range(2 * STEPS)],
+        rtol=1e-6,
+    )
     # Per epoch, the training value and then the validation value.
     np.testing.assert_allclose(
         tagged("epoch_h_mean"),
