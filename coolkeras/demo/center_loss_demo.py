@@ -3,7 +3,9 @@
 Three classifiers with 2-D features learn the same data: softmax only, center
 loss with centers learned by gradient (the article), and center loss with the
 paper's α rule. Each uses a warmup + piecewise-linear learning rate and keeps
-the epoch with the best macro-F1, chosen by an `Evaluator`.
+the epoch with the best macro-F1, chosen by an `Evaluator`. A `Monitor` logs the
+mean norm of the 2-D features (`feature_norm`), which the center term pulls
+toward the class centers: it is in the progress line and in metrics.json.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from coolkeras import schedules
 from coolkeras.callbacks import Evaluator
 from coolkeras.demo import plots
 from coolkeras.demo.data import Dataset, load
-from coolkeras.layers import CenterLoss
+from coolkeras.layers import CenterLoss, Monitor
 
 VARIANTS = ("softmax", "center-gradient", "center-paper")
 FILES = ("features.png", "curves.png", "metrics.json") + tuple(
@@ -59,9 +61,12 @@ def _build(variant: str, data: Dataset, settings: Settings) -> Models:
     hidden = keras.layers.Dense(64, activation="relu")(hidden)
     features = keras.layers.Dense(2, name="features")(hidden)
     logits = keras.layers.Dense(data.num_classes, name="logits")(features)
+    # Logged while training and evaluating; the inference models do not hold it.
+    norm = keras.ops.sqrt(keras.ops.sum(keras.ops.square(features), axis=-1))
+    head = Monitor("feature_norm", output_index=1)([norm, logits])
     center = None
     if variant == "softmax":
-        train = keras.Model(inputs, logits)
+        train = keras.Model(inputs, head)
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         metrics = ["accuracy"]
     else:
@@ -69,7 +74,7 @@ def _build(variant: str, data: Dataset, settings: Settings) -> Models:
         center = CenterLoss(
             weight=settings.weight, update=update, alpha=settings.alpha, name="center"
         )
-        train = keras.Model(inputs, center([logits, features]))
+        train = keras.Model(inputs, center([head, features]))
         loss, metrics = center.loss(), [center.metric()]
     steps_per_epoch = -(-len(data.x_train) // settings.batch_size)
     warmup = max(1, settings.epochs * steps_per_epoch // 10)
@@ -107,7 +112,7 @@ class _Progress(keras.callbacks.Callback):
         print(
             f"\r  {self.label:<16} [{'#' * done}{'.' * (20 - done)}] "
             f"{epoch + 1}/{self.epochs}  loss {logs['loss']:.3f}  "
-            f"macro-F1 {logs['macro_f1']:.3f}",
+            f"macro-F1 {logs['macro_f1']:.3f}  ‖f‖ {logs['feature_norm']:.2f}",
             end="\n" if last else "",
             flush=True,
         )
@@ -173,6 +178,7 @@ def _train(variant: str, data: Dataset, settings: Settings) -> dict:
             "learning_rate": progress.learning_rates,
             "loss": history.history["loss"],
             "macro_f1": history.history["macro_f1"],
+            "feature_norm": history.history["feature_norm"],
         },
         "features": features,
         "centers": None

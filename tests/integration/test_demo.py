@@ -50,6 +50,9 @@ def test_short_run_learns_and_its_files_reproduce_its_report(
         assert model["accuracy"] >= 0.2, (variant, model)  # twice chance (0.10)
         curve = model["curves"]["macro_f1"]
         assert len(curve) == len(model["curves"]["learning_rate"]) == 2
+        # The Monitor's mean feature norm, logged per epoch.
+        norms = model["curves"]["feature_norm"]
+        assert len(norms) == 2 and all(np.isfinite(norms)) and min(norms) > 0
         # The kept epoch is the best one, and the kept file predicts as reported.
         assert model["best_epoch"] == int(np.argmax(curve))
         assert model["macro_f1"] == pytest.approx(max(curve), abs=1e-6)
