@@ -4,11 +4,11 @@ Run as a script in a fresh process (the 4 simulated CPU devices must be set up
 before JAX starts): `python monitor_scenario.py OUT.npz`. For
 `steps_per_execution` 1 and 4 it trains a small model whose hidden tensor is
 monitored (mean and max) and whose SGD learning rate is a coolkeras schedule,
-on one device and on four, and writes the epoch logs, the validation logs and
-the per-execution logs of both runs. It also writes the numpy reference: a
-plain Keras twin (no `Monitor`, same initial weights, one device, one step per
-execution) records its hidden weights before every step and after every
-epoch, and the monitored tensor is recomputed from them.
+on four devices (one device: tests/layers/test_monitor.py), and writes the
+epoch logs, the validation logs and the per-execution logs. It also writes
+the numpy reference: a plain Keras twin (no `Monitor`, same initial weights,
+one device, one step per execution) records its hidden weights before every
+step and after every epoch, and the monitored tensor is recomputed from them.
 """
 
 from __future__ import annotations
@@ -112,9 +112,12 @@ def monitored_run(spe: int) -> dict:
             self.values.append([step, logs["h_mean"], logs["learning_rate"]])
 
     recorder = BatchLogs()
-    history = fit(model(monitors=True, spe=spe), [recorder])
+    monitored = model(monitors=True, spe=spe)
+    history = fit(monitored, [recorder])
     results = {key: np.asarray(history[key]) for key in KEYS}
     results["batches"] = np.asarray(recorder.values, dtype="float64")
+    kernel = monitored.get_layer("hidden").kernel.value
+    results["devices"] = np.asarray(len(kernel.sharding.device_set))
     return results
 
 
@@ -181,16 +184,13 @@ def main(out: str) -> None:
     assert len(devices) == DEVICES, devices
     results = {f"reference_{k}": v for k, v in reference().items()}
     distribution = keras.distribution.DataParallel(devices=devices)
-    for spe in SPE:
-        single = monitored_run(spe)
-        keras.distribution.set_distribution(distribution)
-        try:
-            multi = monitored_run(spe)
-        finally:
-            keras.distribution.set_distribution(None)
-        for run_name, values in (("single", single), ("multi", multi)):
-            for key, value in values.items():
-                results[f"{run_name}_{spe}_{key}"] = value
+    keras.distribution.set_distribution(distribution)
+    try:
+        for spe in SPE:
+            for key, value in monitored_run(spe).items():
+                results[f"multi_{spe}_{key}"] = value
+    finally:
+        keras.distribution.set_distribution(None)
     np.savez(out, **results)
 
 
