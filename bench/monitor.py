@@ -14,7 +14,7 @@ Then the same isolated: the work three monitors add to a train step (three
 accumulator updates and their results), timed alone, compiled as the step is,
 and the ratio that cost implies: more precise than the end-to-end ratios on a
 shared machine.
-Run: KERAS_BACKEND=jax python bench/monitor.py
+Run: KERAS_BACKEND=jax python bench/monitor.py [repeats, default 9]
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def _isolated(extra: bool):
     return work  # PyTorch: eager, as its train step
 
 
-def main() -> None:
+def main(repeats: int = 9) -> None:
     backend = keras.backend.backend()
     settings = [1] if backend == "torch" else [1, 16]
     for steps_per_execution in settings:
@@ -152,7 +152,7 @@ def main() -> None:
         results = _timing.compare(
             variants,
             baseline="(a) plain Keras",
-            repeats=9,
+            repeats=repeats,
             control=_variant(False, steps_per_execution),
         )
         _timing.report(f"{backend} spe={steps_per_execution}", results)
@@ -164,4 +164,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 9)
