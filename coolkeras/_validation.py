@@ -38,6 +38,7 @@ __all__ = [
     "callable_",
     "integer",
     "integer_choice",
+    "integer_list",
     "number",
     "schedule",
     "schedule_list",
@@ -183,6 +184,37 @@ def step_count(name: str, value: Any, *, minimum: int = 0) -> int:
     Integral floats such as `1e4` are accepted, as schedules document.
     """
     return integer(name, value, minimum=minimum, maximum=MAX_STEP, integral_floats=True)
+
+
+def integer_list(
+    name: str,
+    value: Any,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+) -> list[int]:
+    """A non-empty list (or tuple) of integers in `[minimum, maximum]`, as a list.
+
+    The message names the item (`name[i]`) and quotes the whole list.
+    """
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(
+            f"`{name}` must be a list of integers{_type_hint(value)}. "
+            f"{_received(name, value)}"
+        )
+    if not value:
+        raise ValueError(
+            f"`{name}` must hold at least one integer. {_received(name, value)}"
+        )
+    result = []
+    for i, item in enumerate(value):
+        try:
+            item = integer(f"{name}[{i}]", item, minimum=minimum, maximum=maximum)
+        except (TypeError, ValueError) as error:
+            reason = str(error).split(" Received: ")[0]
+            raise type(error)(f"{reason} {_received(name, value)}") from None
+        result.append(item)
+    return result
 
 
 def integer_choice(

@@ -17,8 +17,20 @@ import keras
 import numpy as np
 
 KINDS = (
-    "negative", "zero", "nan", "inf", "-inf", "bool", "str", "None", "empty",
-    "wrong_type", "numpy_scalar", "array_0d", "numpy_array", "tensor",
+    "negative",
+    "zero",
+    "nan",
+    "inf",
+    "-inf",
+    "bool",
+    "str",
+    "None",
+    "empty",
+    "wrong_type",
+    "numpy_scalar",
+    "array_0d",
+    "numpy_array",
+    "tensor",
 )
 NUMERIC = frozenset({"negative", "zero", "nan", "inf", "-inf"})
 SCALAR_FAMILIES = ("number", "integer", "boolean", "string", "choice")
@@ -139,8 +151,10 @@ def public_state(obj: Any) -> Any:
             config.pop("name")  # numbered: split, split_1, ...
         return config
     return {
-        k: v for k, v in vars(obj).items()
-        if not k.startswith("_") and not callable(v)
+        k: v
+        for k, v in vars(obj).items()
+        if not k.startswith("_")
+        and not callable(v)
         and (v is None or type(v).__module__ == "builtins")
     }
 

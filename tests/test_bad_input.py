@@ -41,13 +41,19 @@ def _cases():
         for arg_name, arg in spec.args.items():
             for kind in KINDS:
                 case = (spec, arg_name, kind, None)
-                yield pytest.param(*case, id=f"{spec.name}-{arg_name}-{kind}", marks=marks)
+                yield pytest.param(
+                    *case, id=f"{spec.name}-{arg_name}-{kind}", marks=marks
+                )
             for i, (value, error) in enumerate(arg.bad):
                 case = (spec, arg_name, f"bad{i}", (value, error))
-                yield pytest.param(*case, id=f"{spec.name}-{arg_name}-bad{i}", marks=marks)
+                yield pytest.param(
+                    *case, id=f"{spec.name}-{arg_name}-bad{i}", marks=marks
+                )
             for i, value in enumerate(arg.good):
                 case = (spec, arg_name, f"good{i}", (value, None))
-                yield pytest.param(*case, id=f"{spec.name}-{arg_name}-good{i}", marks=marks)
+                yield pytest.param(
+                    *case, id=f"{spec.name}-{arg_name}-good{i}", marks=marks
+                )
 
 
 def _same(a, b) -> bool:
@@ -86,7 +92,9 @@ def test_constructor_argument(spec, arg_name, kind, extra):
         spec.make(**kwargs)
     message = str(info.value)
     assert f"`{arg_name}" in message, message
-    assert re.search(rf"Received: {re.escape(arg_name)}(\[[^\]]*\])?=", message), message
+    assert re.search(rf"Received: {re.escape(arg_name)}(\[[^\]]*\])?=", message), (
+        message
+    )
     assert isinstance(info.value, error), (
         f"expected {error}, got {type(info.value).__name__}: {message}"
     )
@@ -97,8 +105,12 @@ def test_reduce_on_plateau_numpy_factor_reduces_at_a_plateau():
     import keras
 
     lr = coolkeras.Hyperparameter(0.01, name="lr")
-    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, use_bias=False,
-                                                                   kernel_initializer="zeros")])
+    model = keras.Sequential(
+        [
+            keras.Input((2,)),
+            keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros"),
+        ]
+    )
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr), loss="mse")
     reduce = ReduceOnPlateau(lr, monitor="loss", factor=np.float32(0.5), patience=1)
     assert type(reduce.factor) is float
@@ -155,6 +167,8 @@ def test_counts_are_reported(capsys):
     clear = sum(c.get("clear", 0) for c in by_name.values())
     accepted = sum(c.get("accepted", 0) for c in by_name.values())
     with capsys.disabled():
-        print(f"\nbad input [{coolkeras.__name__}]: {total} cases, {clear} clear "
-              f"errors, {accepted} valid accepted, {total - clear - accepted} failed")
+        print(
+            f"\nbad input [{coolkeras.__name__}]: {total} cases, {clear} clear "
+            f"errors, {accepted} valid accepted, {total - clear - accepted} failed"
+        )
         print("\n".join(lines))

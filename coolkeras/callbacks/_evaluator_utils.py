@@ -147,8 +147,7 @@ def check_data(data: Any) -> tuple[Any, Any]:
         )
     if 0 in sizes:
         raise ValueError(
-            "`data` must hold at least one sample. Received: data=(x, y) with "
-            "0 samples"
+            "`data` must hold at least one sample. Received: data=(x, y) with 0 samples"
         )
     return x, y
 
