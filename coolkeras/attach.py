@@ -98,11 +98,12 @@ def attach(
         raise TypeError(
             f"`model` must be a Keras model. Received: model={model!r}"
         )
-    for hp in hyperparameters:
+    for i, hp in enumerate(hyperparameters):
         if not isinstance(hp, Hyperparameter):
             raise TypeError(
-                "Extra arguments to `attach` must be `coolkeras.Hyperparameter` "
-                f"objects. Received: {hp!r}"
+                "`hyperparameters` (the extra arguments to `attach`) must be "
+                f"`coolkeras.Hyperparameter` objects. Received: hyperparameters[{i}]"
+                f"={hp!r}"
             )
     return _attach(model, hyperparameters, retrace=True)
 

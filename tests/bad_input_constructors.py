@@ -3,7 +3,6 @@ which kinds of value are valid (see bad_input_specs.py)."""
 
 from __future__ import annotations
 
-import importlib
 import math
 
 import keras
@@ -79,6 +78,18 @@ def _evaluator(**kwargs):
 class _PassThrough(coolkeras.layers.LossLayer):
     def compute_loss(self, inputs, training=None):
         return keras.ops.mean(inputs)
+
+
+def _small_model():
+    return keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+
+
+def _attach(model, hyperparameters=()):
+    """`attach(model, *hyperparameters)`: the battery's one extra argument."""
+    extra = (
+        hyperparameters if isinstance(hyperparameters, tuple) else (hyperparameters,)
+    )
+    return coolkeras.attach(model, *extra)
 
 
 def _center_layer():
@@ -515,21 +526,29 @@ SPECS = [
     ),
 ]
 
-
-def _ema_spec() -> Spec:
-    try:
-        ema = importlib.import_module("coolkeras.callbacks.ema")
-    except ImportError:
-        return Spec("EMA", None, dict, {}, parallel=True, available=False)
-    return Spec(
-        "EMA",
-        lambda **k: ema.EMA(**k),
-        dict,
+SPECS.append(
+    Spec(
+        "attach",
+        _attach,
+        lambda: {"model": _small_model()},
         {
-            "momentum": number(0.99, bad=((1.0, V), (1.5, V))),
+            "model": Arg(_small_model(), bad=((keras.layers.Dense(1), T),)),
+            "hyperparameters": Arg(
+                coolkeras.Hyperparameter(0.5), good=(coolkeras.Hyperparameter(0.1),)
+            ),
         },
-        parallel=True,
+        observe=lambda found: [hp.name for hp in found],
     )
+)
 
-
-SPECS.append(_ema_spec())
+# Public names that take no configuration to check, and why.
+NOT_CONSTRUCTORS = {
+    "CoolkerasWarning": "a warning category",
+    "Schedule": "the abstract base class of schedules",
+    "find_by_epoch": "a search over any object; returns [] for non-schedules",
+    "CHECKS": "a tuple of check names",
+    "LayerCheckError": "raised by check_layer, not made by users",
+    "LayerCheckReport": "returned by check_layer, not made by users",
+}
+# Written by parallel helpers right now; specs come with their changes.
+IN_PROGRESS = {"EMA", "Monitor"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import keras
@@ -159,6 +159,15 @@ def public_state(obj: Any) -> Any:
     }
 
 
+def use_schedule(made: Any) -> None:
+    """Evaluates a schedule (or hyperparameter) at a few steps."""
+    if isinstance(made, keras.optimizers.schedules.LearningRateSchedule):
+        for step in (0, 1, 100):
+            value = float(made(step))
+            if math.isnan(value):
+                raise ValueError(f"NaN at step {step}")
+
+
 @dataclass
 class Spec:
     name: str
@@ -166,6 +175,6 @@ class Spec:
     required: Callable[[], dict]
     args: dict[str, Arg]
     observe: Callable[[Any], Any] = public_state
-    parallel: bool = False  # changed by a parallel helper: cases are xfail
-    available: bool = True
-    notes: list = field(default_factory=list)
+    # Uses what a bad value made, to tell an error raised only later ("late")
+    # from a value accepted silently; by default a schedule is evaluated.
+    use: Callable[[Any], Any] = lambda made: use_schedule(made)
