@@ -253,6 +253,9 @@ class _EpochLength(keras.callbacks.Callback):
                 f"fit(): {steps} batches per epoch"
                 + (f", {per_update} per update" if per_update > 1 else ""),
             )
+        state = training_state.own_state(self._target)
+        for hyperparameter in state.hyperparameters if state is not None else ():
+            hyperparameter._check_known_range()  # before anything compiles
 
 
 def _fit_telling_epoch_length(model: keras.Model, original):

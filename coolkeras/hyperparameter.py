@@ -361,6 +361,15 @@ class Hyperparameter(LearningRateSchedule):
             )
         self._bounds[name] = (low, high)
 
+    def _check_known_range(self) -> None:
+        """Checks the required ranges once the values are known (`fit` start).
+
+        A range unknown when a user took the hyperparameter (a `by_epoch`
+        schedule before `fit` gives its epoch length) is checked here.
+        """
+        for name, (low, high) in self._bounds.items():
+            self._constrain(name, low, high)
+
     def _check_bounds(self, scale: float, assigned: float | None, received: str):
         extent = self._extent(scale, assigned)
         for name, (low, high) in self._bounds.items():

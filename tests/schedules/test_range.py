@@ -60,3 +60,27 @@ def test_a_hyperparameter_range_follows_its_scale_and_assignment():
 
 def test_an_unbound_by_epoch_schedule_has_no_range_yet():
     assert value_range(s.Add([s.Constant(1.0), s.by_epoch(s.Constant(1.0))])) is None
+
+
+def test_a_range_unknown_at_construction_is_checked_when_fit_starts():
+    import keras
+
+    from coolkeras.losses import SmoothedCrossEntropy
+
+    # 0.5 + a by_epoch ramp 0 -> 1: its values (up to 1.5) are known only once
+    # fit gives the epoch length; epsilon must stay in [0, 1].
+    ramp = s.by_epoch(s.Linear(0.0, 1.0, steps=2))
+    eps = coolkeras.Hyperparameter(s.Add([s.Constant(0.5), ramp]), name="eps")
+    loss = SmoothedCrossEntropy(epsilon=eps, from_logits=True)  # range unknown yet
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
+    model.compile("sgd", loss=loss)
+    coolkeras.attach(model)
+    x, y = np.ones((4, 2), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
+    before = [np.array(w) for w in model.get_weights()]
+    with pytest.raises(ValueError, match=r"`epsilon` must be in \[0, 1\].*1\.5"):
+        model.fit(x, y, epochs=2, batch_size=2, verbose=0)
+    for old, new in zip(before, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(old, new)  # refused before any step
+    eps.assign(0.2)  # a constant in range: the model trains
+    history = model.fit(x, y, epochs=1, batch_size=2, verbose=0).history
+    assert np.isfinite(history["loss"][0])
