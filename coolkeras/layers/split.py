@@ -15,22 +15,7 @@ __all__ = ["Split"]
 
 def _validate(num_or_sizes: Any) -> int | list[int]:
     if isinstance(num_or_sizes, (list, tuple)):
-        if not num_or_sizes:
-            raise ValueError(
-                "`num_or_sizes` must be a positive integer or a non-empty list of "
-                f"positive integers. Received: num_or_sizes={num_or_sizes!r}"
-            )
-        sizes = []
-        for i, size in enumerate(num_or_sizes):
-            try:
-                sizes.append(_validation.integer("size", size, minimum=1))
-            except (TypeError, ValueError) as e:
-                raise type(e)(
-                    "`num_or_sizes` must be a positive integer or a list of "
-                    f"positive integers; num_or_sizes[{i}]={size!r} is not one. "
-                    f"Received: num_or_sizes={num_or_sizes!r}"
-                ) from None
-        return sizes
+        return _validation.integer_list("num_or_sizes", num_or_sizes, minimum=1)
     if isinstance(num_or_sizes, numbers.Integral) and not isinstance(
         num_or_sizes, (bool, np.bool_)
     ):
