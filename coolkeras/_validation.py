@@ -348,7 +348,7 @@ def schedule_or_number(
     if extent is not None and outside(extent, low, high):
         raise ValueError(
             f"`{name}` must be {rule(low, high)} at every step, but this schedule "
-            f"reaches {extent[0]:.6g} to {extent[1]:.6g}. {_received(name, value)}"
+            f"{reaches(extent)}. {_received(name, value)}"
         )
     return value
 
@@ -361,3 +361,9 @@ def outside(extent: tuple[float, float], low, high) -> bool:
 def rule(low, high) -> str:
     """The closed range `[low, high]` in words, for messages."""
     return _rule(low, high, False, False)
+
+
+def reaches(extent: tuple[float, float]) -> str:
+    """The values `extent` (lowest, highest) in words: "is 2", "reaches 0 to 2"."""
+    low, high = extent
+    return f"is {low:.6g}" if low == high else f"reaches {low:.6g} to {high:.6g}"

@@ -356,8 +356,8 @@ class Hyperparameter(LearningRateSchedule):
         if extent is not None and _validation.outside(extent, low, high):
             raise ValueError(
                 f"`{name}` must be {_validation.rule(low, high)} at every step, but "
-                f"Hyperparameter '{self.name}' reaches {extent[0]:.6g} to "
-                f"{extent[1]:.6g}. Received: {name}={self!r}"
+                f"Hyperparameter '{self.name}' {_validation.reaches(extent)}. "
+                f"Received: {name}={self!r}"
             )
         self._bounds[name] = (low, high)
 
@@ -376,8 +376,8 @@ class Hyperparameter(LearningRateSchedule):
             if extent is not None and _validation.outside(extent, low, high):
                 raise ValueError(
                     f"Hyperparameter '{self.name}' is used as `{name}`, which must "
-                    f"be {_validation.rule(low, high)}: after this change it would "
-                    f"reach {extent[0]:.6g} to {extent[1]:.6g}. {received}"
+                    f"be {_validation.rule(low, high)}: after this change it "
+                    f"{_validation.reaches(extent)}. {received}"
                 )
 
     def _check_changeable(self) -> None:
