@@ -159,13 +159,37 @@ def public_state(obj: Any) -> Any:
     }
 
 
-def use_schedule(made: Any) -> None:
-    """Evaluates a schedule (or hyperparameter) at a few steps."""
+def use(made: Any) -> None:
+    """Uses what a constructor made, cheaply: to tell "late" from "silent".
+
+    A schedule is evaluated at a few steps; a layer is called, a loss or a
+    metric computed, on a batch of two. (Only for values that should have been
+    refused: a valid value's object is not used.)
+    """
+    ones = keras.ops.ones
     if isinstance(made, keras.optimizers.schedules.LearningRateSchedule):
         for step in (0, 1, 100):
-            value = float(made(step))
-            if math.isnan(value):
+            if math.isnan(float(made(step))):
                 raise ValueError(f"NaN at step {step}")
+    elif type(made).__name__ == "CenterLoss":
+        made([ones((2, 3)), ones((2, 2))])
+    elif isinstance(made, keras.layers.Layer):
+        inputs = ones((2, 4))
+        if getattr(made, "output_index", None) is not None:
+            inputs = [inputs, inputs]
+        made(inputs)
+    elif type(made).__name__ == "CenterLossObjective":
+        _finite(made(np.array([0, 1]), ones((2, 5))))
+    elif isinstance(made, keras.losses.Loss):
+        _finite(made(np.eye(3)[[0, 1]], ones((2, 3))))
+    elif isinstance(made, keras.metrics.Metric):
+        made.update_state(np.array([0, 1]), ones((2, 5)))
+        _finite(made.result())
+
+
+def _finite(value: Any) -> None:
+    if not np.all(np.isfinite(keras.ops.convert_to_numpy(value))):
+        raise ValueError(f"not finite: {value}")
 
 
 @dataclass
@@ -177,4 +201,4 @@ class Spec:
     observe: Callable[[Any], Any] = public_state
     # Uses what a bad value made, to tell an error raised only later ("late")
     # from a value accepted silently; by default a schedule is evaluated.
-    use: Callable[[Any], Any] = lambda made: use_schedule(made)
+    use: Callable[[Any], Any] = use

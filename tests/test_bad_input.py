@@ -105,6 +105,15 @@ def test_constructor_argument(spec, arg_name, kind, extra):
     )
 
 
+@pytest.mark.parametrize("spec", SPECS, ids=[spec.name for spec in SPECS])
+def test_valid_arguments_make_a_usable_object(spec):
+    """The spec's valid values work, and `use` (which tells late from silent) too."""
+    made = spec.make(
+        **{**{k: a.valid for k, a in spec.args.items()}, **spec.required()}
+    )
+    spec.use(made)
+
+
 def _public_names() -> set[str]:
     names = set()
     for module in (coolkeras, *(getattr(coolkeras, m) for m in coolkeras.__all__)):
