@@ -6,8 +6,10 @@ with every kind of value in `bad_input_specs.KINDS` (negative, zero, NaN,
 numpy array, a tensor) and with its own extra values: a value the spec marks
 valid must be accepted (a numpy scalar must give what the Python number
 gives); any other must raise the spec's error type, with a message that names
-the argument in backticks and says `Received: <argument>=`. The last test
-prints the counts.
+the argument in backticks and says `Received: <argument>=`. Each case is
+classified (clear error, valid accepted, unclear error, valid refused, late:
+accepted but failing when used, silent: accepted and usable) and the last test
+prints the counts; only the first two pass.
 """
 
 from __future__ import annotations
