@@ -128,7 +128,10 @@ def number(
         raise TypeError(
             f"`{name}` must be {allowed}{_type_hint(value)}. {_received(name, value)}"
         )
-    result = float(value)
+    try:
+        result = float(value)
+    except OverflowError:  # an int beyond the float range
+        result = math.inf if value > 0 else -math.inf
     if math.isnan(result) or (finite and math.isinf(result)):
         raise ValueError(f"`{name}` must be finite. {_received(name, value)}")
     if _outside(result, low, high, low_open, high_open):

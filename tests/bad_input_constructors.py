@@ -161,7 +161,7 @@ SPECS = [
         "Constant",
         lambda **k: s.Constant(**k),
         dict,
-        {"value": number(0.5, *ANY_NUMBER)},
+        {"value": number(0.5, *ANY_NUMBER, bad=((10**400, V),))},
     ),
     Spec(
         "Linear",
