@@ -161,7 +161,8 @@ def integer(
         return None
     is_int = isinstance(value, numbers.Integral) and not _is_bool(value)
     is_integral_float = (
-        integral_floats
+        not is_int
+        and integral_floats
         and isinstance(value, numbers.Real)
         and not _is_bool(value)
         and math.isfinite(value)

@@ -171,7 +171,7 @@ SPECS = [
             "start": number(1.0, *ANY_NUMBER),
             "end": number(0.0, *ANY_NUMBER),
             "steps": integer(
-                4, bad=((2.5, T), (2**31, V)), good=(4.0, np.float32(8.0))
+                4, bad=((2.5, T), (2**31, V), (10**400, V)), good=(4.0, np.float32(8.0))
             ),
         },
     ),
