@@ -101,6 +101,40 @@ def _optimizer_update(learning_rate, model: keras.Model):
     return lambda: optimizer.apply(grads, weights)
 
 
+def _threaded_arrays(model: keras.Model) -> tuple:
+    return tuple(
+        [v.value for v in variables]
+        for variables in (
+            model.trainable_variables,
+            model.non_trainable_variables,
+            model.optimizer.variables,
+        )
+    )
+
+
+def _no_hyperparameter(model: keras.Model):
+    """The baseline of (c): the same compiled call, without the hyperparameter.
+
+    On JAX the function takes and returns the arrays a train step threads, as
+    the hyperparameter read does: dispatching a `jit` call with the whole state
+    costs tens of µs, which a train step pays anyway.
+    """
+    backend = keras.backend.backend()
+    if backend == "torch":  # eager: a float epsilon costs nothing per step
+        return lambda: 0.1
+    if backend == "jax":
+        arrays = _threaded_arrays(model)
+
+        def pass_through(trainable, non_trainable, optimizer_variables):
+            return ops.cast(optimizer_variables[0], "float32"), non_trainable
+
+        compiled = _timing.compiled(pass_through)
+        return lambda: compiled(*arrays)[0]
+    step = ops.convert_to_tensor(7, "int32")
+    compiled = _timing.compiled(lambda step: ops.cast(step, "float32"))
+    return lambda: compiled(step)
+
+
 def _hyperparameter_read(epsilon, model: keras.Model):
     """What an attached model's train step adds for a hyperparameter.
 
@@ -120,14 +154,7 @@ def _hyperparameter_read(epsilon, model: keras.Model):
 
         return read
     if backend == "jax":
-        arrays = tuple(
-            [v.value for v in variables]
-            for variables in (
-                model.trainable_variables,
-                model.non_trainable_variables,
-                model.optimizer.variables,
-            )
-        )
+        arrays = _threaded_arrays(model)
 
         def read_threaded(trainable, non_trainable, optimizer_variables):
             threaded = (trainable, non_trainable, optimizer_variables, [])
@@ -225,16 +252,12 @@ def _isolated_costs(
 
     (b): an optimizer update of the MLP with the schedule against the same
     update with a constant learning rate (and, for reference, the same for
-    Keras' own `CosineDecay`). (c): counting the hyperparameter's
-    step and reading its value, against a compiled function that only casts a
-    step to float (on PyTorch, against nothing). Each pair
+    Keras' own `CosineDecay`). (c): what an attached train step adds for a
+    hyperparameter (open the step's values, read it, record the clock), against
+    the same compiled call without it (on PyTorch, against nothing). Each pair
     is timed in adjacent rounds (`_timing.added_microseconds`).
     """
     backend = keras.backend.backend()
-    step = ops.convert_to_tensor(7, "int32")
-    step_only = _timing.compiled(lambda step: ops.cast(step, "float32"))
-    if backend == "torch":  # eager: a float epsilon costs nothing per step
-        step_only = lambda step: 0.1  # noqa: E731
     pairs = {
         "(b) schedule alone": (
             _optimizer_update(1e-3, model),
@@ -251,7 +274,7 @@ def _isolated_costs(
             ),
         ),
         "(c) hyperparameter alone": (
-            lambda: step_only(step),
+            _no_hyperparameter(attached),
             _hyperparameter_read(epsilon, attached),
         ),
     }

@@ -317,3 +317,24 @@ def test_the_clock_saturates_instead_of_wrapping_at_two_to_the_31():
     assert eps.step == MAX_STEP
     final = float(EPS(10))  # the schedule ends at step 10
     np.testing.assert_allclose(probe.values(), [final] * 4, rtol=1e-6)
+
+
+@pytest.mark.parametrize("save_best", [None, "best.weights.h5"])
+def test_evaluator_restore_best_keeps_the_clock_of_the_optimizer(tmp_path, save_best):
+    from coolkeras.callbacks import Evaluator
+
+    model, eps, _, _ = probe_model()
+    coolkeras.attach(model)
+    scores = iter([3.0, 1.0, 2.0, 0.5, 0.1])  # best at epoch 1 (mode="max")
+    evaluator = Evaluator(
+        {"score": lambda y_true, y_pred: next(scores)},
+        data=(np.ones((2, 1), "float32"), np.ones((2, 1), "float32")),
+        mode="max",
+        restore_best=True,
+        save_best=None if save_best is None else str(tmp_path / save_best),
+    )
+    fit(model, epochs=4, steps=3, callbacks=[evaluator])
+    updates = int(to_numpy(model.optimizer.iterations.value))
+    assert evaluator.best_epoch == 0
+    assert eps.step == updates
+    assert float(eps) == pytest.approx(float(EPS(updates)))
