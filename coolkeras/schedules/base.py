@@ -43,7 +43,7 @@ class Schedule(LearningRateSchedule):
     `schedule(100)`), they are numpy scalars instead; `keras.ops` accepts
     those too, and coolkeras' own schedules compute them with numpy, which
     is what keeps a schedule cheap in an eager train step.
-    They list their constructor arguments in `_fields`, which gives them
+    They list their constructor arguments in `_arguments`, which gives them
     `get_config`, `from_config` (nested schedules are serialized with
     `keras.saving.serialize_keras_object`) and `repr`. A schedule whose
     `_evaluate` also works when some numeric attributes are int32 / float32
@@ -61,7 +61,7 @@ class Schedule(LearningRateSchedule):
     (0.5, 0.25, 1.5, 0.5)
     """
 
-    _fields: tuple[str, ...] = ()
+    _arguments: tuple[str, ...] = ()
     _vector_fields: tuple[str, ...] = ()
 
     def __call__(self, step: Any):
@@ -170,14 +170,14 @@ class Schedule(LearningRateSchedule):
     # -- serialization ------------------------------------------------------------
 
     def get_config(self) -> dict[str, Any]:
-        return {name: _serialize(getattr(self, name)) for name in self._fields}
+        return {name: _serialize(getattr(self, name)) for name in self._arguments}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]):
         return cls(**{name: _deserialize(value) for name, value in config.items()})
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
+        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._arguments)
         return f"{type(self).__name__}({args})"
 
 
