@@ -195,7 +195,7 @@ def clean_keras_state(tmp_path, monkeypatch):
     keras.config.set_dtype_policy(policy)
     if keras.backend.backend() == "jax":
         keras.distribution.set_distribution(None)
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)  # no 0.5-1 s gc.collect per page
 
 
 def long_lines(text: str, name: str) -> list[str]:
