@@ -207,7 +207,7 @@ def run_page(path: str) -> int:
 
 
 def run_page_in_own_process(path: str, folder: Path) -> str:
-    """Runs the page at `path` in a fresh interpreter in `folder`; returns its output."""
+    """Runs the page at `path` in a fresh interpreter in `folder`; returns stdout."""
     code = (
         "import sys\n"
         "from tests.integration.test_docs_snippets import run_page\n"
