@@ -23,6 +23,7 @@ import contextlib
 import io
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 EPOCHS = 12  # the demo's run: enough for the clusters to form, ~10 s on 2 cores
@@ -185,10 +186,14 @@ def make_figures() -> Path:
     global _made
     if _made is None:
         os.environ.setdefault("KERAS_BACKEND", "jax")
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no start-up log
         folder = Path(tempfile.mkdtemp(prefix="coolkeras-docs-figures-"))
-        _schedule_figures(folder)
-        _evaluator_figure(folder)
-        _center_loss_figure(folder)
+        with warnings.catch_warnings():
+            # Third-party deprecations would fill the build log, not the site.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            _schedule_figures(folder)
+            _evaluator_figure(folder)
+            _center_loss_figure(folder)
         _made = folder
     return _made
 
