@@ -298,6 +298,7 @@ def test_pages_are_discovered():
     found = {page_id(page) for page in pages()}
     assert {"README.md", "docs/getting-started.md", "docs/scaling-out.md"} <= found
     assert any(name.startswith("docs/article/") for name in found)
+    assert any(name.startswith("docs/pitfalls/") for name in found)
 
 
 # The runner itself: a broken block fails, markers do what they say.
