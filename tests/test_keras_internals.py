@@ -449,3 +449,12 @@ def test_child_layers_are_the_direct_ones():
     names = [layer.name for layer in internals.child_layers(outer)]
     assert inner.name in names and "d" not in names
     assert "d" in [layer.name for layer in internals.child_layers(inner)]
+
+
+def test_scalar_tensor_and_host_int():
+    tensor = internals.scalar_tensor(np.float32(0.25))
+    assert keras.backend.standardize_dtype(tensor.dtype) == "float32"
+    assert float(keras.ops.convert_to_numpy(tensor)) == 0.25
+    counter = keras.Variable(41, dtype="int32", trainable=False)
+    counter.assign(42)
+    assert internals.host_int(counter) == 42
