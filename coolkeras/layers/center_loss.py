@@ -27,8 +27,6 @@ if TYPE_CHECKING:
 __all__ = ["CenterLoss"]
 
 _UPDATES = ("gradient", "paper")
-import weakref
-_LATEST = weakref.WeakValueDictionary()
 
 
 def _check_alpha(alpha: float) -> float:
@@ -155,7 +153,6 @@ class CenterLoss(keras.layers.Layer):
         self.alpha = _check_alpha(alpha)
         self.centers_initializer = keras.initializers.get(centers_initializer)
         self.term_tracker = keras.metrics.Mean(name=self.name)
-        _LATEST[self.name] = self
 
     def _lambda_value(self):
         """λ as used at this step (the one place that reads `weight`)."""

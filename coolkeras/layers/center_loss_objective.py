@@ -249,8 +249,6 @@ class CenterLossObjective(keras.losses.Loss):
             config["classification_loss"] = keras.saving.deserialize_keras_object(
                 config["classification_loss"]
             )
-        from coolkeras.layers.center_loss import _LATEST
-        config['layer'] = _LATEST[config['layer']]
         return cls(**config)
 
 
