@@ -16,22 +16,23 @@ __all__ = ["CenterLossMetric", "CenterLossObjective"]
 
 
 def _class_indices(y_true, num_classes: int):
-    """Labels as `(B,)` int32 class indices, whether they were one-hot, and, for
-    sparse labels, which of them are in `[0, num_classes)` (`None`: all are).
+    """Labels as `(B,)` integer class indices, whether they were one-hot, and,
+    for sparse labels, which of them are in `[0, num_classes)` (`None`: all are).
 
-    Out-of-range labels are replaced by 0 in the indices: gathers and one-hot
-    encodings clamp or wrap them differently on each backend, so the callers
-    mark those samples themselves (a NaN loss), never a silent clamp.
+    Out-of-range labels are clipped into range in the indices, because gathers
+    and one-hot encodings clamp or wrap them differently on each backend: the
+    callers mark those samples themselves (a NaN loss), never a silent clamp.
+    Two element-wise ops per step (PyTorch runs each eagerly).
     """
     shape = tuple(y_true.shape)
     if len(shape) == 2 and shape[-1] == num_classes:
         return ops.argmax(y_true, axis=-1), True, None
     if len(shape) == 1 or (len(shape) == 2 and shape[-1] == 1):
-        labels = ops.cast(ops.reshape(y_true, (-1,)), "int32")
-        valid = ops.logical_and(
-            ops.greater_equal(labels, 0), ops.less(labels, num_classes)
-        )
-        return ops.where(valid, labels, 0), False, valid
+        labels = ops.reshape(y_true, (-1,))
+        if "int" not in keras.backend.standardize_dtype(labels.dtype):
+            labels = ops.cast(labels, "int32")
+        indices = ops.clip(labels, 0, num_classes - 1)
+        return indices, False, ops.equal(indices, labels)
     raise ValueError(
         "Labels must be sparse, of shape (batch,) or (batch, 1), or one-hot, of "
         f"shape (batch, {num_classes}). Received: labels of shape {shape}"
@@ -53,11 +54,25 @@ def _per_sample(sample_weight, batch_like):
 def _mark_invalid(valid, weights, *values):
     """NaN for the samples with an out-of-range label, unless their weight is 0
     (a padding or unlabelled sample, which counts for nothing)."""
-    ignored = (
-        valid if weights is None else ops.logical_or(valid, ops.equal(weights, 0.0))
-    )
+    if weights is None:
+        return [ops.where(valid, value, float("nan")) for value in values]
+    ignored = ops.logical_or(valid, ops.equal(weights, 0.0))
     nan = ops.where(ignored, 0.0, float("nan"))
     return [ops.where(valid, value, nan) for value in values]
+
+
+def _half(weight):
+    """½·λ: a number stays a number (no tensor op per step)."""
+    if isinstance(weight, (int, float)):
+        return 0.5 * float(weight)
+    return ops.cast(weight, "float32") * 0.5
+
+
+def _track(tracker: keras.metrics.Mean, value) -> None:
+    """Adds one batch's value to a `Mean` (two updates, where `update_state`
+    runs about six ops: PyTorch runs each eagerly)."""
+    tracker.total.assign_add(ops.cast(value, tracker.total.dtype))
+    tracker.count.assign_add(1.0)
 
 
 def _batch_value(values, weights, reduction: str):
@@ -157,7 +172,8 @@ class CenterLossObjective(keras.losses.Loss):
     def __call__(self, y_true, y_pred, sample_weight=None):
         with keras.name_scope(self.name):
             y_pred = ops.convert_to_tensor(y_pred, dtype=self.dtype)
-            y_true = ops.convert_to_tensor(y_true, dtype=self.dtype)
+            # Sparse labels stay integers (no float round trip per step).
+            y_true = ops.convert_to_tensor(y_true)
             values = self._values(y_true, y_pred, sample_weight, in_a_step=True)
             return _keras_internals.reduce_loss(
                 values, sample_weight, self.reduction, self.dtype
@@ -181,7 +197,7 @@ class CenterLossObjective(keras.losses.Loss):
         labels, one_hot, valid = _class_indices(y_true, classes)
         centers = ops.cast(layer.centers.value, "float32")
         distance = ops.sum(ops.square(features - ops.take(centers, labels, 0)), -1)
-        term = ops.cast(layer._lambda_value(), "float32") * 0.5 * distance
+        term = distance * _half(layer._lambda_value())
         values = ops.cast(self._classify(y_true, labels, one_hot, head), "float32")
         values = values + term
         weights = _per_sample(sample_weight, distance)
@@ -189,7 +205,7 @@ class CenterLossObjective(keras.losses.Loss):
             values, term = _mark_invalid(valid, weights, values, term)
         if not in_a_step:
             return values
-        layer.term_tracker.update_state(_batch_value(term, weights, self.reduction))
+        _track(layer.term_tracker, _batch_value(term, weights, self.reduction))
         if layer.update == "paper" and _keras_internals.recording_gradients(y_pred):
             self._paper_update(layer, labels, valid, weights, features)
         return values
@@ -219,14 +235,13 @@ class CenterLossObjective(keras.losses.Loss):
         return ops.cast(counter.value, "int32")
 
     def _classify(self, y_true, labels, one_hot, head):
-        if self._classification is None:
-            if one_hot:
-                return keras.losses.categorical_crossentropy(
-                    y_true, head, from_logits=True
-                )
+        if self._classification is None and not one_hot:
             return keras.losses.sparse_categorical_crossentropy(
                 labels, head, from_logits=True
             )
+        y_true = ops.cast(y_true, self.dtype)  # as `Loss.__call__` gives it
+        if self._classification is None:
+            return keras.losses.categorical_crossentropy(y_true, head, from_logits=True)
         if isinstance(self._classification, keras.losses.Loss):
             return self._classification.call(y_true, head)
         return self._classification(y_true, head)
