@@ -6,6 +6,7 @@ import weakref
 from typing import Any
 
 import keras
+import numpy as np
 from keras import ops
 
 from coolkeras import _keras_internals
@@ -196,7 +197,8 @@ class CenterLossObjective(keras.losses.Loss):
         head, features = y_pred[:, :classes], ops.cast(y_pred[:, classes:], "float32")
         labels, one_hot, valid = _class_indices(y_true, classes)
         centers = ops.cast(layer.centers.value, "float32")
-        distance = ops.sum(ops.square(features - ops.take(centers, labels, 0)), -1)
+        offset = features - ops.take(centers, labels, 0)
+        distance = ops.sum(offset * offset, axis=-1)
         term = distance * _half(layer._lambda_value())
         values = ops.cast(self._classify(y_true, labels, one_hot, head), "float32")
         values = values + term
@@ -207,17 +209,20 @@ class CenterLossObjective(keras.losses.Loss):
             return values
         _track(layer.term_tracker, _batch_value(term, weights, self.reduction))
         if layer.update == "paper" and _keras_internals.recording_gradients(y_pred):
-            self._paper_update(layer, labels, valid, weights, features)
+            self._paper_update(layer, y_true, labels, one_hot, weights, features)
         return values
 
-    def _paper_update(self, layer, labels, valid, weights, features) -> None:
-        membership = ops.one_hot(labels, layer.num_classes, dtype="float32")
-        if valid is not None:
-            weights = (
-                ops.cast(valid, "float32")
-                if weights is None
-                else ops.where(valid, weights, 0.0)
-            )
+    def _paper_update(self, layer, y_true, labels, one_hot, weights, features):
+        if one_hot:
+            membership = ops.one_hot(labels, layer.num_classes, dtype="float32")
+        else:
+            # The labels as given: an out-of-range one matches no class, so
+            # it counts for nothing (no one-hot op, no mask: fewer eager ops).
+            given = ops.reshape(y_true, (-1, 1))
+            if "int" not in keras.backend.standardize_dtype(given.dtype):
+                given = ops.cast(given, "int32")
+            classes = np.arange(layer.num_classes, dtype="int32")
+            membership = ops.cast(ops.equal(given, classes), "float32")
         if weights is not None:
             membership = membership * weights[:, None]
         counts, sums = rule.batch_statistics(membership, ops.stop_gradient(features))
