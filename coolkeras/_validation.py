@@ -221,6 +221,20 @@ def integer_list(
     return result
 
 
+def index_or_indices(name: str, value: Any) -> int | list[int] | None:
+    """`None`, an index, or a non-empty list of indices (negative: from the end)."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return integer_list(name, value)
+    if isinstance(value, numbers.Integral) and not _is_bool(value):
+        return integer(name, value)
+    raise TypeError(
+        f"`{name}` must be None, an integer or a list of integers. "
+        f"{_received(name, value)}"
+    )
+
+
 def integer_choice(
     name: str, value: Any, choices: Collection[int], *, bools: bool = False
 ) -> int:

@@ -514,6 +514,23 @@ SPECS = [
         },
     ),
     Spec(
+        "Monitor",
+        lambda **k: coolkeras.layers.Monitor(**k),
+        dict,
+        {
+            "name": string("h", "None"),
+            "reduction": choice("mean"),
+            "output_index": Arg(
+                0,
+                "integer",
+                frozenset({"negative", "zero", "None"}),
+                value_errors=frozenset({"empty"}),
+                good=([0], (1, -1)),
+                bad=(([0.5], T), ([True], T), ("0", T)),
+            ),
+        },
+    ),
+    Spec(
         "AddLoss",
         lambda **k: AddLoss(**k),
         dict,
@@ -555,4 +572,4 @@ NOT_CONSTRUCTORS = {
     "LayerCheckReport": "returned by check_layer, not made by users",
 }
 # Written by parallel helpers right now; specs come with their changes.
-IN_PROGRESS = {"EMA", "Monitor"}
+IN_PROGRESS = {"EMA"}

@@ -16,7 +16,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from coolkeras import _step_context
+from coolkeras import _step_context, _validation
 from coolkeras._monitoring import StateView
 
 REDUCTIONS = ("mean", "sum", "max", "min", "last")
@@ -28,15 +28,6 @@ _EMPTY = {
     "min": float("inf"),
     "last": 0.0,
 }
-
-
-def check_reduction(reduction: Any) -> str:
-    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
-        raise ValueError(
-            f"`reduction` must be one of {list(REDUCTIONS)}. "
-            f"Received: reduction={reduction!r}"
-        )
-    return reduction
 
 
 def recording() -> bool:
@@ -61,7 +52,7 @@ class Accumulator:
         reduction: str,
         names: tuple[str, str] = ("monitor_value", "monitor_count"),
     ):
-        self.reduction = check_reduction(reduction)
+        self.reduction = _validation.string_choice("reduction", reduction, REDUCTIONS)
         # autocast=False: float32 sums under mixed precision. On PyTorch, Keras
         # 3.15 assigns into the autocast (float16) copy of an autocast variable
         # inside `call`, so the sums would silently stay at zero.

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import keras
-import numpy as np
 from keras import ops
 
 from coolkeras import _validation
@@ -14,20 +13,6 @@ from coolkeras.hyperparameter import current_value, number_or_hyperparameter
 from coolkeras.layers._accumulator import Accumulator, AccumulatorView, recording
 
 __all__ = ["LossLayer"]
-
-
-def _output_index(value: Any) -> int | list[int] | None:
-    """`None`, an index, or a list of indices (negative ones count from the end)."""
-    if value is None:
-        return None
-    if isinstance(value, (list, tuple)):
-        return _validation.integer_list("output_index", value)
-    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
-        return _validation.integer("output_index", value)
-    raise TypeError(
-        "`output_index` must be None, an integer or a list of integers. "
-        f"Received: output_index={value!r}"
-    )
 
 
 class LossLayer(keras.layers.Layer):
@@ -81,7 +66,7 @@ class LossLayer(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         self.weight = number_or_hyperparameter("weight", weight)
-        self.output_index = _output_index(output_index)
+        self.output_index = _validation.index_or_indices("output_index", output_index)
 
     def build(self, input_shape: Any) -> None:
         self._term = Accumulator(self, "mean", names=("term_total", "term_count"))

@@ -6,29 +6,16 @@ from typing import Any
 
 import keras
 
+from coolkeras import _validation
 from coolkeras.attach import attach_calling_model
 from coolkeras.layers._accumulator import (
+    REDUCTIONS,
     Accumulator,
     AccumulatorView,
-    check_reduction,
     recording,
 )
 
 __all__ = ["Monitor"]
-
-
-def _check_output_index(output_index: Any) -> int | list[int] | None:
-    def is_index(value: Any) -> bool:
-        return isinstance(value, int) and not isinstance(value, bool)
-
-    if output_index is None or is_index(output_index):
-        return output_index
-    if isinstance(output_index, (list, tuple)) and all(map(is_index, output_index)):
-        return list(output_index)
-    raise TypeError(
-        "`output_index` must be None, an integer or a list of integers. "
-        f"Received: output_index={output_index!r}"
-    )
 
 
 @keras.saving.register_keras_serializable(package="coolkeras")
@@ -101,9 +88,10 @@ class Monitor(keras.layers.Layer):
         output_index: int | list[int] | None = None,
         **kwargs: Any,
     ):
+        name = _validation.string("name", name, allow_none=True)
         super().__init__(name=name, **kwargs)
-        self.reduction = check_reduction(reduction)
-        self.output_index = _check_output_index(output_index)
+        self.reduction = _validation.string_choice("reduction", reduction, REDUCTIONS)
+        self.output_index = _validation.index_or_indices("output_index", output_index)
         self.supports_masking = True
 
     def build(self, input_shape: Any) -> None:

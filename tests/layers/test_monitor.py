@@ -300,9 +300,11 @@ def test_integer_tensors_and_dtypes_pass_through_unchanged():
     assert float(layer.result()) == 15.0
 
 
-@pytest.mark.parametrize("bad", ["average", None, 3])
-def test_bad_reduction_is_refused_at_construction(bad):
-    with pytest.raises(ValueError, match=f"Received: reduction={bad!r}"):
+@pytest.mark.parametrize(
+    "bad, error", [("average", ValueError), (None, TypeError), (3, TypeError)]
+)
+def test_bad_reduction_is_refused_at_construction(bad, error):
+    with pytest.raises(error, match=f"Received: reduction={bad!r}"):
         Monitor("x", reduction=bad)
 
 
