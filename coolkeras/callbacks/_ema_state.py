@@ -38,9 +38,25 @@ OWN = "_coolkeras_ema"
 _PREFIX = "average:"
 
 
-def _key(variable: keras.Variable) -> str:
-    # "/" would make a nested group in an HDF5 file.
-    return _PREFIX + variable.path.replace("/", "|")
+def keyed_variables(model: keras.Model, non_trainable: bool = True) -> dict:
+    """The variables an `EMAState` may average, by their keys in a saved file.
+
+    The key is the variable's position among the model's trainable variables,
+    or among its float non-trainable ones that are not state: the model's
+    structure, as Keras' own file layout, not its paths (`dense_3/kernel`),
+    which change with the names Keras numbers in each process.
+    """
+    trainable = model.trainable_variables
+    keys = {f"{_PREFIX}trainable.{i}": v for i, v in enumerate(trainable)}
+    if non_trainable:
+        excluded = coolkeras_state_ids(model)
+        others = [
+            v
+            for v in model.non_trainable_variables
+            if id(v) not in excluded and keras.backend.is_float_dtype(v.dtype)
+        ]
+        keys.update({f"{_PREFIX}non_trainable.{i}": v for i, v in enumerate(others)})
+    return keys
 
 
 class EMAState(keras.layers.Layer):
@@ -143,36 +159,30 @@ class EMAState(keras.layers.Layer):
     def _scalars(self) -> dict:
         return {"mass": self.mass, "swapped": self.swapped}
 
+    def _slot_keys(self) -> dict:
+        by_id = {id(v): key for key, v in keyed_variables(self.owner()).items()}
+        return {by_id[id(target)]: slot for target, slot in self.pairs()}
+
     def save_own_variables(self, store) -> None:
-        for key, variable in self._scalars().items():
+        for key, variable in {**self._scalars(), **self._slot_keys()}.items():
             store[key] = variable
-        for target, slot in self.pairs():
-            store[_key(target)] = slot
 
     def load_own_variables(self, store) -> None:
         if self._adopting:
             self._cover_stored(store)
-        for key, variable in self._scalars().items():
+        for key, variable in {**self._scalars(), **self._slot_keys()}.items():
             if key in store:
                 variable.assign(store[key])
-        for target, slot in self.pairs():
-            key = _key(target)
-            if key in store:
-                slot.assign(store[key])
 
     def _cover_stored(self, store) -> None:
         """Creates the slots a file holds (a model loaded from a `.keras` file)."""
-        model = self.owner()
-        by_key = {
-            _key(v): v
-            for v in [*model.trainable_variables, *model.non_trainable_variables]
-        }
+        by_key = keyed_variables(self.owner())
         keys = [k for k in store.keys() if k.startswith(_PREFIX)]
-        missing = [k[len(_PREFIX):].replace("|", "/") for k in keys if k not in by_key]
+        missing = [k for k in keys if k not in by_key]
         if missing:
             raise ValueError(
                 "The file holds averages of variables the model does not have. "
-                f"Received: variables {missing}"
+                f"Received: {missing}"
             )
         self.cover([by_key[k] for k in keys])
 

@@ -160,7 +160,9 @@ class EMA(keras.callbacks.Callback):
         if state is None:
             state = _ema_state.install(model)
             state.mass.assign(0.0 if self.debias else 1.0)
-        wanted = self._variables(model, state)
+        wanted = list(
+            _ema_state.keyed_variables(model, self.include_non_trainable).values()
+        )
         if state.slots:
             if {id(v) for v in state.targets} != {id(v) for v in wanted}:
                 raise ValueError(
@@ -188,19 +190,6 @@ class EMA(keras.callbacks.Callback):
             _keras_internals.forget_compiled_functions(model)
         self._state = state
         return state
-
-    def _variables(self, model: keras.Model, state) -> list:
-        variables = list(model.trainable_variables)
-        if self.include_non_trainable:
-            excluded = _ema_state.coolkeras_state_ids(model)
-            excluded.update(id(v) for v in state.slots)
-            variables += [
-                v
-                for v in model.non_trainable_variables
-                if id(v) not in excluded
-                and keras.backend.is_float_dtype(v.dtype)
-            ]
-        return variables
 
     def _require_state(self) -> _ema_state.EMAState:
         if self.model is None:
