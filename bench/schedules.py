@@ -34,7 +34,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 import _timing  # noqa: E402
 
 import coolkeras  # noqa: E402
-from coolkeras import _keras_internals, schedules  # noqa: E402
+from coolkeras import _training_state as training_state  # noqa: E402
+from coolkeras import schedules  # noqa: E402
 from coolkeras.losses import SmoothedCrossEntropy  # noqa: E402
 
 BATCH, STEPS, EPOCHS, WIDTH = 128, 320, 2, 256
@@ -100,27 +101,76 @@ def _optimizer_update(learning_rate, model: keras.Model):
     return lambda: optimizer.apply(grads, weights)
 
 
-def _hyperparameter_read(epsilon):
-    """The train step's work for a hyperparameter: count the step, read the value."""
+def _threaded_arrays(model: keras.Model) -> tuple:
+    return tuple(
+        [v.value for v in variables]
+        for variables in (
+            model.trainable_variables,
+            model.non_trainable_variables,
+            model.optimizer.variables,
+        )
+    )
+
+
+def _no_hyperparameter(model: keras.Model):
+    """The baseline of (c): the same compiled call, without the hyperparameter.
+
+    On JAX the function takes and returns the arrays a train step threads, as
+    the hyperparameter read does: dispatching a `jit` call with the whole state
+    costs tens of µs, which a train step pays anyway.
+    """
     backend = keras.backend.backend()
-    state = epsilon._state
-    if backend == "torch":  # eager: the variables are read and updated in place
+    if backend == "torch":  # eager: a float epsilon costs nothing per step
+        return lambda: 0.1
+    if backend == "jax":
+        arrays = _threaded_arrays(model)
+
+        def pass_through(trainable, non_trainable, optimizer_variables):
+            return ops.cast(optimizer_variables[0], "float32"), non_trainable
+
+        compiled = _timing.compiled(pass_through)
+        return lambda: compiled(*arrays)[0]
+    step = ops.convert_to_tensor(7, "int32")
+    compiled = _timing.compiled(lambda step: ops.cast(step, "float32"))
+    return lambda: compiled(step)
+
+
+def _hyperparameter_read(epsilon, model: keras.Model):
+    """What an attached model's train step adds for a hyperparameter.
+
+    The step's values are opened from its state (the clock from the optimizer's
+    counter and the model's offset, the settings), `epsilon` is read, and the
+    clock is recorded at the end of the step, as the wrapped `train_step` does;
+    on JAX from the state arrays `fit` threads through the step.
+    """
+    backend = keras.backend.backend()
+    state = training_state.own_state(model)
+    if backend == "torch":  # eager
 
         def read():
-            _keras_internals.increment(state.step)
-            return epsilon._value_at(state.step.value)
+            value = state.step_values("train", (None,), model).value(epsilon)
+            state.after_train_step(None)
+            return value
 
         return read
+    if backend == "jax":
+        arrays = _threaded_arrays(model)
 
-    def read_mapped(step, settings):  # as in a train step: state mapped in
-        mapping = [(state.step, step), (state.settings, settings)]
-        with keras.StatelessScope(state_mapping=mapping):
-            _keras_internals.increment(state.step)
-            return epsilon._value_at(state.step.value)
+        def read_threaded(trainable, non_trainable, optimizer_variables):
+            threaded = (trainable, non_trainable, optimizer_variables, [])
+            value = state.step_values("train", (threaded, None), model).value(epsilon)
+            _, threaded = state.after_train_step((None, threaded))
+            return value, threaded[1]
 
-    compiled = _timing.compiled(read_mapped)
-    step, settings = ops.convert_to_tensor(7, "int32"), state.settings.value
-    return lambda: compiled(step, settings)
+        compiled = _timing.compiled(read_threaded)
+        return lambda: compiled(*arrays)[0]
+
+    def read_live():
+        value = state.step_values("train", (None,), model).value(epsilon)
+        state.after_train_step(None)
+        return value
+
+    return _timing.compiled(read_live)
 
 
 def _restarts():
@@ -195,22 +245,19 @@ def _size_costs(model) -> None:
             )
 
 
-def _isolated_costs(schedule, epsilon, model, steps_per_second: float) -> None:
+def _isolated_costs(
+    schedule, epsilon, model, attached, steps_per_second: float
+) -> None:
     """Times alone what (b) and (c) add to a train step, compiled as `fit` does.
 
     (b): an optimizer update of the MLP with the schedule against the same
     update with a constant learning rate (and, for reference, the same for
-    Keras' own `CosineDecay`). (c): counting the hyperparameter's
-    step and reading its value, against a compiled function that only casts a
-    step to float (on PyTorch, against nothing). Each pair
+    Keras' own `CosineDecay`). (c): what an attached train step adds for a
+    hyperparameter (open the step's values, read it, record the clock), against
+    the same compiled call without it (on PyTorch, against nothing). Each pair
     is timed in adjacent rounds (`_timing.added_microseconds`).
     """
     backend = keras.backend.backend()
-    step = ops.convert_to_tensor(7, "int32")
-    settings = epsilon._state.settings.value
-    step_only = _timing.compiled(lambda step, settings: ops.cast(step, "float32"))
-    if backend == "torch":  # eager: a float epsilon costs nothing per step
-        step_only = lambda step, settings: 0.1  # noqa: E731
     pairs = {
         "(b) schedule alone": (
             _optimizer_update(1e-3, model),
@@ -227,8 +274,8 @@ def _isolated_costs(schedule, epsilon, model, steps_per_second: float) -> None:
             ),
         ),
         "(c) hyperparameter alone": (
-            lambda: step_only(step, settings),
-            _hyperparameter_read(epsilon),
+            _no_hyperparameter(attached),
+            _hyperparameter_read(epsilon, attached),
         ),
     }
     for title, (baseline, variant) in pairs.items():
@@ -272,7 +319,10 @@ def main() -> None:
         _timing.report(f"{backend} spe={steps_per_execution}", results)
         if steps_per_execution == 1:
             model = variants["(a) constant"].model
-            _isolated_costs(schedule, epsilon, model, results["baseline steps/s"])
+            attached = variants["(c) hyperparameter eps"].model
+            _isolated_costs(
+                schedule, epsilon, model, attached, results["baseline steps/s"]
+            )
             _size_costs(model)
 
 

@@ -162,11 +162,14 @@ class TrainingState(keras.layers.Layer):
     def updates_now(self) -> int:
         """The clock, eagerly (syncs a JAX `fit` first)."""
         _keras_internals.sync_training_state(self.owner())
-        offset = int(_keras_internals.host_value(self.offset))
+        return self._updates_on_host()
+
+    def _updates_on_host(self) -> int:
+        offset = _keras_internals.host_int(self.offset)
         counter, per_update = self._counter()
         if counter is None:
             return _saturate(offset)
-        raw = int(_keras_internals.host_value(counter))
+        raw = _keras_internals.host_int(counter)
         if raw < 0:  # a JAX int32 counter that wrapped after 2**31 micro-batches
             return MAX_STEP
         return _saturate(offset + raw // per_update)
@@ -220,8 +223,12 @@ class TrainingState(keras.layers.Layer):
         return entries
 
     def save_own_variables(self, store) -> None:
-        for key, variable in self._entries().items():
-            store[key] = variable
+        entries = self._entries()
+        # Only JAX steps keep `clock` current; a file saved on another backend
+        # still holds the clock of the moment it was saved.
+        entries["clock"] = np.asarray(self.updates_now(), "int32")
+        for key, value in entries.items():
+            store[key] = value
 
     def load_own_variables(self, store) -> None:
         entries = self._entries()
@@ -243,8 +250,12 @@ class TrainingState(keras.layers.Layer):
         """The values of a `kind` step ("train", "test", "predict") of `model`
         (the owner, or a nested model whose own steps run), from `args`, the
         step's arguments."""
-        if keras.backend.backend() == "jax" and _keras_internals.in_compiled_trace():
+        eager = not _keras_internals.in_compiled_trace()
+        if keras.backend.backend() == "jax":  # from the arrays the step threads
             clock, settings = self._jax_step_state(kind, args[0], model)
+        elif eager:  # an eager step (PyTorch): numbers, computed with numpy
+            settings = {hp: hp._settings() for hp in self._hyperparameters}
+            clock = self._updates_on_host()
         else:
             settings = {
                 hp: variable.value
@@ -253,10 +264,6 @@ class TrainingState(keras.layers.Layer):
                 )
             }
             clock = self._eager_or_graph_clock(kind)
-        eager = not _keras_internals.in_compiled_trace()
-        if eager:
-            settings = {hp: _host(value) for hp, value in settings.items()}
-            clock = _host(clock)
         return _step_context.StepValues(
             self,
             clock,
@@ -290,13 +297,13 @@ class TrainingState(keras.layers.Layer):
         return non_trainable[index[id(self.clock)]], settings
 
     def after_train_step(self, result):
-        """Records the clock at the end of a train step (for test/predict steps)."""
+        """Records the clock at the end of a JAX train step, for its test and
+        predict steps (whose state has no optimizer variables)."""
         counter, per_update = self._counter()
         if counter is None:
             return result
         if keras.backend.backend() != "jax":
-            self.clock.assign(self.updates_tensor())
-            return result
+            return result  # test and predict steps read the optimizer's counter
         logs, state = result
         model = self.owner()
         index = {id(v): i for i, v in enumerate(model.non_trainable_variables)}
@@ -306,11 +313,6 @@ class TrainingState(keras.layers.Layer):
         raw = ops.cast(state[2][optimizer_index], "int32")
         non_trainable[index[id(self.clock)]] = self._clock_from(offset, raw, per_update)
         return logs, (state[0], non_trainable, *state[2:])
-
-
-def _host(value):
-    host = _keras_internals.host_value(value)
-    return value if host is None else host
 
 
 def own_state(model: keras.Model) -> TrainingState | None:

@@ -123,7 +123,7 @@ class Hyperparameter(LearningRateSchedule):
         """The value at update `update` with `settings` (tensors or numpy)."""
         host = self._evaluate_on_host(update, settings)
         if host is not None:
-            return ops.convert_to_tensor(host, "float32")
+            return _keras_internals.scalar_tensor(host)
         settings = ops.convert_to_tensor(settings, "float32")
         if self.schedule is None:
             base = ops.convert_to_tensor(self.initial, "float32")

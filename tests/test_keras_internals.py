@@ -409,3 +409,12 @@ def test_set_learning_rate_object_evaluates_nothing():
     schedule = Refuses()
     internals.set_learning_rate_object(optimizer, schedule)
     assert internals.optimizer_learning_rate_object(optimizer) is schedule
+
+
+def test_scalar_tensor_and_host_int():
+    tensor = internals.scalar_tensor(np.float32(0.25))
+    assert keras.backend.standardize_dtype(tensor.dtype) == "float32"
+    assert float(keras.ops.convert_to_numpy(tensor)) == 0.25
+    counter = keras.Variable(41, dtype="int32", trainable=False)
+    counter.assign(42)
+    assert internals.host_int(counter) == 42

@@ -35,12 +35,14 @@ class _Seen(keras.callbacks.Callback):
         super().__init__()
         self.eps, self.lr = eps, lr
         self.floats, self.values, self.rates, self.learning_rates = [], [], [], []
+        self.lr_values = []
 
     def on_train_batch_end(self, batch, logs=None):
         self.floats.append(float(self.eps))
         self.values.append(float(to_numpy(self.eps.value)))
         self.rates.append(float(self.lr))
         self.learning_rates.append(float(to_numpy(self.model.optimizer.learning_rate)))
+        self.lr_values.append(float(to_numpy(self.lr.value)))
 
 
 def test_float_and_value_agree_in_a_callback_and_for_the_learning_rate():
@@ -55,6 +57,11 @@ def test_float_and_value_agree_in_a_callback_and_for_the_learning_rate():
     np.testing.assert_allclose(seen.values, seen.floats, rtol=1e-6)
     np.testing.assert_allclose(seen.rates, reference(LR, range(1, STEPS + 1)))
     np.testing.assert_allclose(seen.learning_rates, seen.rates, rtol=1e-6)
+    np.testing.assert_allclose(seen.lr_values, seen.rates, rtol=1e-6)
+    lr.scale(0.5)
+    assert float(to_numpy(lr.value)) == pytest.approx(float(lr)) == pytest.approx(
+        0.5 * float(LR(STEPS))
+    )
 
 
 def test_a_hyperparameter_inside_a_learning_rate_schedule():
@@ -310,3 +317,24 @@ def test_the_clock_saturates_instead_of_wrapping_at_two_to_the_31():
     assert eps.step == MAX_STEP
     final = float(EPS(10))  # the schedule ends at step 10
     np.testing.assert_allclose(probe.values(), [final] * 4, rtol=1e-6)
+
+
+@pytest.mark.parametrize("save_best", [None, "best.weights.h5"])
+def test_evaluator_restore_best_keeps_the_clock_of_the_optimizer(tmp_path, save_best):
+    from coolkeras.callbacks import Evaluator
+
+    model, eps, _, _ = probe_model()
+    coolkeras.attach(model)
+    scores = iter([3.0, 1.0, 2.0, 0.5, 0.1])  # best at epoch 1 (mode="max")
+    evaluator = Evaluator(
+        {"score": lambda y_true, y_pred: next(scores)},
+        data=(np.ones((2, 1), "float32"), np.ones((2, 1), "float32")),
+        mode="max",
+        restore_best=True,
+        save_best=None if save_best is None else str(tmp_path / save_best),
+    )
+    fit(model, epochs=4, steps=3, callbacks=[evaluator])
+    updates = int(to_numpy(model.optimizer.iterations.value))
+    assert evaluator.best_epoch == 0
+    assert eps.step == updates
+    assert float(eps) == pytest.approx(float(EPS(updates)))
