@@ -26,16 +26,19 @@ def make_data(samples: int, seed: int):
     return x, y
 
 
-def main(samples: int = 512, epochs: int = 6, out_dir: str | None = None,
-         verbose: int = 0) -> dict:
+def main(
+    samples: int = 512, epochs: int = 6, out_dir: str | None = None, verbose: int = 0
+) -> dict:
     x, y = make_data(samples, seed=0)
     x_val, y_val = make_data(256, seed=1)
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input((8,)),
-        keras.layers.Dense(16, activation="relu"),
-        keras.layers.Dense(1),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((8,)),
+            keras.layers.Dense(16, activation="relu"),
+            keras.layers.Dense(1),
+        ]
+    )
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
     out_dir = out_dir or tempfile.mkdtemp()
     path = os.path.join(out_dir, "best.keras")
@@ -43,8 +46,15 @@ def main(samples: int = 512, epochs: int = 6, out_dir: str | None = None,
     # The EMA may stand anywhere in the list: validation and the checkpoint
     # both see the averaged weights.
     checkpoint = keras.callbacks.ModelCheckpoint(path, save_best_only=True)
-    history = model.fit(x, y, validation_data=(x_val, y_val), epochs=epochs,
-                        batch_size=8, verbose=verbose, callbacks=[checkpoint, ema])
+    history = model.fit(
+        x,
+        y,
+        validation_data=(x_val, y_val),
+        epochs=epochs,
+        batch_size=8,
+        verbose=verbose,
+        callbacks=[checkpoint, ema],
+    )
     raw_loss = model.evaluate(x_val, y_val, verbose=0)  # the raw weights
     with ema.averaged():
         average_loss = model.evaluate(x_val, y_val, verbose=0)
