@@ -1,0 +1,151 @@
+"""Cost of `coolkeras.callbacks.EMA`, as ratios to the same model without an EMA.
+
+Variants of the same MLP, same data, same process:
+  (a) no EMA (the baseline),
+  (b) Keras' built-in `use_ema=True` (momentum 0.99, per train step),
+  (c) `coolkeras.callbacks.EMA(0.99)` (bias-corrected, per optimizer update,
+      swapped in and out at each epoch end).
+The A/A control pairs the baseline with a second, separately built baseline.
+
+Each timing builds a fresh model (Keras' `use_ema` cannot `fit` a model twice on
+JAX: its average and the weights then share one buffer) and trains it for
+`1 + EPOCHS` epochs; the first epoch (tracing, compilation) is not timed. Each
+repeat runs every variant once, in an order that alternates (forwards, then
+backwards); the headline is the median over repeats of variant ÷ baseline
+steps/s, and the control's interquartile range is the precision of a ratio on
+this machine. The best-of ratios compare the fastest run of each variant, the
+one least disturbed by other processes on a shared machine.
+
+Run: KERAS_BACKEND=jax python bench/ema.py
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+
+import keras
+import numpy as np
+
+from coolkeras.callbacks import EMA
+
+BATCH, STEPS, EPOCHS, WIDTH, REPEATS = 128, 100, 2, 256, 11
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(BATCH * STEPS, 64)).astype("float32")
+Y = RNG.integers(0, 10, size=(BATCH * STEPS,))
+
+
+class _Clock(keras.callbacks.Callback):
+    """Wall time from the start of the second epoch to the end of the last."""
+
+    def __init__(self):
+        super().__init__()
+        self.start = self.seconds = None
+
+    def _sync(self):
+        keras.ops.convert_to_numpy(self.model.trainable_variables[0].value)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 1:
+            self._sync()
+            self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == EPOCHS:
+            self._sync()
+            self.seconds = time.perf_counter() - self.start
+
+
+def _model(keras_ema: bool) -> keras.Model:
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input((64,)),
+            keras.layers.Dense(WIDTH, activation="relu"),
+            keras.layers.Dense(WIDTH, activation="relu"),
+            keras.layers.Dense(10),
+        ]
+    )
+    optimizer = keras.optimizers.Adam(1e-3, use_ema=keras_ema, ema_momentum=0.99)
+    model.compile(
+        optimizer=optimizer,
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    return model
+
+
+def _variant(name: str):
+    def run() -> float:
+        """Steps/s of a fresh model over the timed epochs."""
+        model = _model(keras_ema=name == "keras use_ema")
+        callbacks = [EMA(0.99)] if name == "coolkeras EMA" else []
+        clock = _Clock()
+        gc.collect()
+        gc.disable()
+        try:
+            model.fit(
+                X,
+                Y,
+                batch_size=BATCH,
+                epochs=1 + EPOCHS,
+                verbose=0,
+                shuffle=False,
+                callbacks=[*callbacks, clock],
+            )
+        finally:
+            gc.enable()
+        return STEPS * EPOCHS / clock.seconds
+
+    return run
+
+
+def compare(repeats: int = REPEATS) -> dict:
+    """Per repeat, every variant once, in an order that alternates (forwards,
+    then backwards); a ratio is variant ÷ baseline of the same repeat."""
+    names = ["no EMA", "control (A/A)", "keras use_ema", "coolkeras EMA"]
+    runs = {
+        name: _variant("no EMA" if name.startswith("control") else name)
+        for name in names
+    }
+    speeds = {name: [] for name in names}
+    for repeat in range(repeats):
+        for name in names if repeat % 2 == 0 else names[::-1]:
+            speeds[name].append(runs[name]())
+    base = speeds["no EMA"]
+
+    def ratios(name, over="no EMA"):
+        return [a / b for a, b in zip(speeds[name], speeds[over], strict=True)]
+
+    control = ratios("control (A/A)")
+    low, _, high = statistics.quantiles(control, n=4)
+    results = {f"{n} / no EMA": statistics.median(ratios(n)) for n in names[1:]}
+    results |= {
+        "control IQR low": low,
+        "control IQR high": high,
+        "coolkeras EMA / keras use_ema": statistics.median(
+            ratios("coolkeras EMA", over="keras use_ema")
+        ),
+    }
+    # The fastest of the repeats is the least disturbed by other processes.
+    best = {name: max(values) for name, values in speeds.items()}
+    results |= {f"best-of: {n} / no EMA": best[n] / best["no EMA"] for n in names[1:]}
+    results["best-of: coolkeras EMA / keras use_ema"] = (
+        best["coolkeras EMA"] / best["keras use_ema"]
+    )
+    results["baseline steps/s"] = statistics.median(base)
+    return results
+
+
+def main() -> None:
+    backend = keras.backend.backend()
+    print(
+        f"backend: {backend}; MLP 64-{WIDTH}-{WIDTH}-10, Adam, batch {BATCH}, "
+        f"{STEPS} steps x {EPOCHS} timed epochs, {REPEATS} repeats"
+    )
+    for name, value in compare().items():
+        print(f"{backend} {name}: {value:.3f}")
+
+
+if __name__ == "__main__":
+    main()
