@@ -70,7 +70,8 @@ def bias():
         steps = [1 - 0.9**t for t in range(1, 101)]
         print(
             f"1. momentum {momentum}: raw w {raw:.4f}; "
-            f"keras use_ema {keras_average:.4f} (loss {(keras_average - 1) ** 2:.4f}, numpy from first step "
+            f"keras use_ema {keras_average:.4f} "
+            f"(loss {(keras_average - 1) ** 2:.4f}, numpy from first step "
             f"{_ema_numpy(steps, momentum, False):.4f}); coolkeras EMA {ours:.4f} "
             f"(loss {(ours - 1) ** 2:.6f}, numpy debiased "
             f"{_ema_numpy(steps, momentum, True):.4f})"
@@ -109,7 +110,8 @@ def accumulation():
     debiased = _ema_numpy(weights[1::2], 0.9, True)
     print(
         f"2. accumulation 2, momentum 0.9, 4 updates: "
-        f"keras use_ema {keras_average:.4f} (numpy over the 7 batches from the first update {per_batch:.4f}, over the 4 "
+        f"keras use_ema {keras_average:.4f} (numpy over the 7 batches from "
+        f"the first update {per_batch:.4f}, over the 4 "
         f"updates {per_update:.4f}); coolkeras EMA {ours:.4f} (numpy debiased over "
         f"the updates {debiased:.4f})"
     )
