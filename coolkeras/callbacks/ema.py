@@ -265,11 +265,9 @@ class EMA(keras.callbacks.Callback):
         """A context in which the model's variables hold the averages.
 
         The raw weights are back when the block ends (also on an error). For
-        evaluation, prediction or saving in your own code:
-
-            with ema.averaged():
-                model.evaluate(x, y)
-                model.save("averaged.keras")
+        evaluation, prediction or saving in your own code: `with
+        ema.averaged(): model.evaluate(x, y)`. Inside `fit` (the averages are
+        already in at an epoch end), it changes nothing.
 
         Yields:
             The model.
