@@ -266,8 +266,8 @@ class EMA(keras.callbacks.Callback):
 
         The raw weights are back when the block ends (also on an error). For
         evaluation, prediction or saving in your own code: `with
-        ema.averaged(): model.evaluate(x, y)`. Inside `fit` (the averages are
-        already in at an epoch end), it changes nothing.
+        ema.averaged(): model.evaluate(x, y)`. Where the averages are in already
+        (in a callback at an epoch end of `fit`), it changes nothing.
 
         Yields:
             The model.
