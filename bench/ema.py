@@ -24,13 +24,19 @@ Run: KERAS_BACKEND=jax python bench/ema.py
 from __future__ import annotations
 
 import gc
+import os
 import statistics
+import sys
 import time
 
 import keras
 import numpy as np
+from keras import ops
 
-from coolkeras.callbacks import EMA
+sys.path.insert(0, os.path.dirname(__file__))
+import _timing  # noqa: E402
+
+from coolkeras.callbacks import EMA, _ema_update  # noqa: E402
 
 BATCH, STEPS, EPOCHS, WIDTH, REPEATS = 128, 50, 6, 256, 9
 RNG = np.random.default_rng(0)
@@ -144,14 +150,102 @@ def compare(repeats: int = REPEATS) -> dict:
     return results
 
 
+def _keras_average(averages, weights, iterations):
+    """Keras' `use_ema` update (`_update_model_variables_moving_average`)."""
+    momentum = ops.cast(ops.not_equal(iterations, 0), "float32") * 0.99
+    return [
+        momentum * a + (1.0 - momentum) * w
+        for a, w in zip(averages, weights, strict=True)
+    ]
+
+
+def _update_costs(steps_per_second: float) -> None:
+    """Times alone the averaging work each step adds, compiled as `fit` runs it.
+
+    coolkeras: the hook's own code (`AverageUpdate`) on the model's `EMAState`;
+    Keras: the same arithmetic as `use_ema`. The baseline returns the weights
+    unchanged. Not included: the training clock `EMA` attaches (see
+    bench/schedules.py for an attached step's cost).
+    """
+    model = _model(keras_ema=False)
+    ema = EMA(0.99)
+    ema.set_model(model)
+    state = ema._state
+    hook = _ema_update.AverageUpdate(state)
+    weights = [v.value for v in state.targets]
+    averages = [s.value for s in state.slots]
+    backend = keras.backend.backend()
+    clock, after = ops.convert_to_tensor(5), ops.convert_to_tensor(6)
+    if backend == "jax":
+        identity = _timing.compiled(lambda w: [x + 0.0 for x in w])
+
+        def ours(a, w, mass, countdown):
+            rate, new_mass = hook._coefficients(clock, after, mass, 0.99)
+            last = ops.equal(countdown, 1)
+            mixed = [_ema_update._mix(x, y, rate) for x, y in zip(a, w, strict=True)]
+            return (
+                [ops.where(last, m, y) for m, y in zip(mixed, w, strict=True)],
+                [ops.where(last, y, m) for m, y in zip(mixed, w, strict=True)],
+                new_mass,
+                ops.maximum(countdown - 1, 0),
+            )
+
+        ours = _timing.compiled(ours)
+        # With the step's weights as outputs too, as both are in a train step.
+        keras_update = _timing.compiled(
+            lambda a, w, i: (_keras_average(a, w, i), [x + 0.0 for x in w])
+        )
+        mass, countdown = state.mass.value, state.countdown.value
+        baseline = lambda: identity(weights)[0]  # noqa: E731
+        coolkeras = lambda: ours(averages, weights, mass, countdown)[0][0]  # noqa: E731
+        keras_run = lambda: keras_update(averages, weights, after)[0][0]  # noqa: E731
+    elif backend == "tensorflow":
+        slots = [keras.Variable(a) for a in averages]
+
+        def keras_assign():
+            news = _keras_average([s.value for s in slots], weights, after)
+            for slot, new in zip(slots, news, strict=True):
+                slot.assign(new)
+            return ops.zeros(())
+
+        def ours():
+            hook._after_graph(clock, after, 0.99)
+            return ops.zeros(())
+
+        baseline = _timing.compiled(lambda: ops.zeros(()))
+        coolkeras = _timing.compiled(ours)
+        keras_run = _timing.compiled(keras_assign)
+    else:
+        slots = [keras.Variable(a) for a in averages]
+
+        def keras_run():
+            news = _keras_average([s.value for s in slots], weights, after)
+            for slot, new in zip(slots, news, strict=True):
+                slot.assign(new)
+            return news[0]
+
+        def coolkeras():
+            host = [float(state.mass.value), int(state.countdown.value)]
+            hook._after_host(5, 6, *host, 0.99)
+            return state.slots[0].value
+
+        baseline = lambda: weights[0]  # noqa: E731
+    backend = keras.backend.backend()
+    for name, run in (("keras use_ema", keras_run), ("coolkeras EMA", coolkeras)):
+        extra = _timing.added_microseconds(baseline, run, calls=1000, rounds=9)
+        _timing.added_cost(f"{backend} update alone, {name}", extra, steps_per_second)
+
+
 def main() -> None:
     backend = keras.backend.backend()
     print(
         f"backend: {backend}; MLP 64-{WIDTH}-{WIDTH}-10, Adam, batch {BATCH}, "
         f"{STEPS} steps x {EPOCHS} timed epochs, {REPEATS} repeats"
     )
-    for name, value in compare().items():
+    results = compare()
+    for name, value in results.items():
         print(f"{backend} {name}: {value:.3f}")
+    _update_costs(results["baseline steps/s"])
 
 
 if __name__ == "__main__":
