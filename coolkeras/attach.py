@@ -98,11 +98,12 @@ def attach(
         raise TypeError(
             f"`model` must be a Keras model. Received: model={model!r}"
         )
-    for hp in hyperparameters:
+    for i, hp in enumerate(hyperparameters):
         if not isinstance(hp, Hyperparameter):
             raise TypeError(
-                "Extra arguments to `attach` must be `coolkeras.Hyperparameter` "
-                f"objects. Received: {hp!r}"
+                "`hyperparameters` (the extra arguments to `attach`) must be "
+                f"`coolkeras.Hyperparameter` objects. Received: hyperparameters[{i}]"
+                f"={hp!r}"
             )
     return _attach(model, hyperparameters, retrace=True)
 
@@ -252,6 +253,9 @@ class _EpochLength(keras.callbacks.Callback):
                 f"fit(): {steps} batches per epoch"
                 + (f", {per_update} per update" if per_update > 1 else ""),
             )
+        state = training_state.own_state(self._target)
+        for hyperparameter in state.hyperparameters if state is not None else ():
+            hyperparameter._check_known_range()  # before anything compiles
 
 
 def _fit_telling_epoch_length(model: keras.Model, original):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 import weakref
 from typing import Any
@@ -12,32 +11,13 @@ import keras
 import numpy as np
 from keras import ops
 
-from coolkeras import _keras_internals, _step_context
+from coolkeras import _keras_internals, _step_context, _validation
 from coolkeras._warnings import CoolkerasWarning
-from coolkeras.schedules import _time
+from coolkeras.schedules import _range, _time
 
 __all__ = ["Hyperparameter"]
 
 LearningRateSchedule = keras.optimizers.schedules.LearningRateSchedule
-
-
-def _check_number(name: str, value: Any) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"`{name}` must be a number. Received: {name}={value!r}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"`{name}` must be finite. Received: {name}={value}")
-    return value
-
-
-def _check_step(step: Any) -> int:
-    if (
-        isinstance(step, (bool, np.bool_))
-        or not isinstance(step, numbers.Integral)
-        or step < 0
-    ):
-        raise ValueError(f"`step` must be an integer >= 0. Received: step={step!r}")
-    return int(step)
 
 
 @keras.saving.register_keras_serializable(package="coolkeras")
@@ -96,12 +76,8 @@ class Hyperparameter(LearningRateSchedule):
         if isinstance(value, LearningRateSchedule):
             self.schedule, self.initial = value, None
         else:
-            self.schedule, self.initial = None, _check_number("value", value)
-        if not isinstance(name, str) or not name:
-            raise ValueError(
-                f"`name` must be a non-empty string. Received: name={name!r}"
-            )
-        self.name = name
+            self.schedule, self.initial = None, _validation.number("value", value)
+        self.name = _validation.string("name", name)
         self._scale, self._assigned = 1.0, None
         self._position = 0  # the step when no model holds the hyperparameter
         self._restored = False  # made from a saved config
@@ -109,6 +85,8 @@ class Hyperparameter(LearningRateSchedule):
         self._refused = False  # read, unowned, while a compiled model was built
         self._baked_warned = False  # a fixed-value warning was given
         self._states: list = []  # weak references to the `TrainingState`s
+        # name -> (low, high): ranges its users need (a loss's `epsilon` in [0, 1]).
+        self._bounds: dict[str, tuple[float | None, float | None]] = {}
 
     # -- values ---------------------------------------------------------------
 
@@ -326,26 +304,81 @@ class Hyperparameter(LearningRateSchedule):
     # -- changes from callbacks -------------------------------------------------
 
     def assign(self, value: float) -> None:
-        """Uses the constant `value` (times the scale) from the next step on."""
-        value = _check_number("value", value)
+        """Uses the constant `value` (times the scale) from the next step on.
+
+        Raises:
+            ValueError: if the value would leave a range that a user of this
+                hyperparameter requires (a loss's `epsilon` in [0, 1]).
+        """
+        number = _validation.number("value", value)
         self._check_changeable()
-        self._assigned = value
+        self._check_bounds(self._scale, number, f"Received: value={value!r}")
+        self._assigned = number
         self._write()
 
     def scale(self, factor: float) -> None:
-        """Multiplies the value by `factor` from the next step on."""
-        factor = _check_number("factor", factor)
-        if factor <= 0:
-            raise ValueError(f"`factor` must be > 0. Received: factor={factor}")
+        """Multiplies the value by `factor` (> 0) from the next step on.
+
+        Raises:
+            ValueError: if `factor <= 0`, or the values would leave a range
+                that a user of this hyperparameter requires.
+        """
+        number = _validation.number("factor", factor, low=0, low_open=True)
         self._check_changeable()
-        self._scale *= factor
+        scale = self._scale * number
+        self._check_bounds(scale, self._assigned, f"Received: factor={factor!r}")
+        self._scale = scale
         self._write()
 
     def reset(self) -> None:
         """Drops any assigned value and scale: the schedule alone again."""
         self._check_changeable()
+        self._check_bounds(1.0, None, "Received: reset()")
         self._scale, self._assigned = 1.0, None
         self._write()
+
+    # -- ranges required by its users -------------------------------------------
+
+    def _value_range(self) -> tuple[float, float] | None:
+        """The values it reaches now (see `coolkeras.schedules._range`)."""
+        return self._extent(self._scale, self._assigned)
+
+    def _extent(self, scale: float, assigned: float | None):
+        if assigned is not None or self.schedule is None:
+            value = (self.initial if assigned is None else assigned) * scale
+            return value, value
+        inner = _range.value_range(self.schedule)
+        return None if inner is None else (inner[0] * scale, inner[1] * scale)
+
+    def _constrain(self, name: str, low: float | None, high: float | None) -> None:
+        """Requires the values to stay in `[low, high]`, now and after changes."""
+        extent = self._value_range()
+        if extent is not None and _validation.outside(extent, low, high):
+            raise ValueError(
+                f"`{name}` must be {_validation.rule(low, high)} at every step, but "
+                f"Hyperparameter '{self.name}' {_validation.reaches(extent)}. "
+                f"Received: {name}={self!r}"
+            )
+        self._bounds[name] = (low, high)
+
+    def _check_known_range(self) -> None:
+        """Checks the required ranges once the values are known (`fit` start).
+
+        A range unknown when a user took the hyperparameter (a `by_epoch`
+        schedule before `fit` gives its epoch length) is checked here.
+        """
+        for name, (low, high) in self._bounds.items():
+            self._constrain(name, low, high)
+
+    def _check_bounds(self, scale: float, assigned: float | None, received: str):
+        extent = self._extent(scale, assigned)
+        for name, (low, high) in self._bounds.items():
+            if extent is not None and _validation.outside(extent, low, high):
+                raise ValueError(
+                    f"Hyperparameter '{self.name}' is used as `{name}`, which must "
+                    f"be {_validation.rule(low, high)}: after this change it "
+                    f"{_validation.reaches(extent)}. {received}"
+                )
 
     def _check_changeable(self) -> None:
         if self._baked and not self._live_states():
@@ -402,11 +435,15 @@ class Hyperparameter(LearningRateSchedule):
         if isinstance(value, dict):
             value = keras.saving.deserialize_keras_object(value)
         hyperparameter = cls(value, name=config.pop("name", "hyperparameter"))
-        hyperparameter._scale = _check_number("scale", config.pop("scale", 1.0))
-        assigned = config.pop("assigned", None)
-        if assigned is not None:
-            hyperparameter._assigned = _check_number("assigned", assigned)
-        hyperparameter._position = _check_step(config.pop("step", 0))
+        hyperparameter._scale = _validation.number(
+            "scale", config.pop("scale", 1.0), low=0, low_open=True
+        )
+        hyperparameter._assigned = _validation.number(
+            "assigned", config.pop("assigned", None), allow_none=True
+        )
+        hyperparameter._position = _validation.integer(
+            "step", config.pop("step", 0), minimum=0
+        )
         hyperparameter._restored = True
         return hyperparameter
 
@@ -416,23 +453,25 @@ class Hyperparameter(LearningRateSchedule):
 
 
 def number_or_hyperparameter(
-    name: str, value: Any, low: float = 0.0, high: float = math.inf
+    name: str, value: Any, low: float | None = 0.0, high: float | None = math.inf
 ) -> float | Hyperparameter:
     """Validates an argument that may be a number, a schedule or a Hyperparameter.
 
-    A schedule becomes a `Hyperparameter` named `name`; a number must lie in
-    `[low, high]`. Layers and losses use this for weights such as λ or ε.
+    A number must lie in `[low, high]`, and so must a schedule's or a
+    hyperparameter's values as far as they are known (see
+    `coolkeras._validation.schedule_or_number`); a schedule becomes a
+    `Hyperparameter` named `name`, and a hyperparameter keeps the range, so a
+    later `assign` or `scale` out of it is refused. Layers and losses use this
+    for weights such as λ or ε.
     """
-    if isinstance(value, Hyperparameter):
-        return value
-    if isinstance(value, LearningRateSchedule):
-        return Hyperparameter(value, name=name)
-    number = _check_number(name, value)
-    if not low <= number <= high:
-        raise ValueError(
-            f"`{name}` must be in [{low}, {high}]. Received: {name}={value}"
-        )
-    return number
+    high = None if high == math.inf else high
+    checked = _validation.schedule_or_number(name, value, low=low, high=high)
+    if isinstance(checked, LearningRateSchedule) and not isinstance(
+        checked, Hyperparameter
+    ):
+        checked = Hyperparameter(checked, name=name)
+        checked._constrain(name, low, high)
+    return checked
 
 
 def current_value(value: float | Hyperparameter):

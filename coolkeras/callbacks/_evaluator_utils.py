@@ -1,15 +1,15 @@
-"""Argument checks and value conversion for the `Evaluator`.
+"""The Evaluator's own argument checks (`save_best`, `mode`, `data`) and helpers.
 
-Each check refuses a bad value with a message that names the argument and the
-value, and accepts numpy scalars wherever a Python number is accepted.
+The checks of numbers, flags and names are `coolkeras._validation`'s. Each
+check here raises `TypeError` for a value of the wrong type and `ValueError`
+for a bad value, with a message that names the argument and the value.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-import numbers
 import os
+import reprlib
 import string
 import sys
 from collections.abc import Mapping
@@ -22,75 +22,21 @@ MODES = ("max", "min")
 SAVE_SUFFIXES = (".keras", ".weights.h5")
 
 
-def _is_bool(value: Any) -> bool:
-    return isinstance(value, (bool, np.bool_))
-
-
-def check_integer(name: str, value: Any, low: int, *, optional: bool = False):
-    """A Python or numpy integer >= `low` (or `None` if `optional`), as `int`."""
-    if value is None and optional:
-        return None
-    if _is_bool(value) or not isinstance(value, numbers.Integral) or value < low:
-        allowed = f"an integer >= {low}" + (" or None" if optional else "")
-        raise ValueError(f"`{name}` must be {allowed}. Received: {name}={value!r}")
-    return int(value)
-
-
-def check_number(name: str, value: Any, low: float) -> float:
-    """A finite Python or numpy real number >= `low`, as `float`."""
-    if (
-        _is_bool(value)
-        or not isinstance(value, numbers.Real)
-        or not math.isfinite(value)
-        or value < low
-    ):
-        raise ValueError(
-            f"`{name}` must be a finite number >= {low}. Received: {name}={value!r}"
-        )
-    return float(value)
-
-
-def check_bool(name: str, value: Any) -> bool:
-    if not _is_bool(value):
-        raise ValueError(f"`{name}` must be True or False. Received: {name}={value!r}")
-    return bool(value)
-
-
-def check_choice(name: str, value: Any, choices: tuple, *, bools: bool = False):
-    """One of the integers `choices` (`True`/`False` too if `bools`), as `int`."""
-    if _is_bool(value) and bools:
-        return int(value)
-    if _is_bool(value) or not isinstance(value, numbers.Integral):
-        value_ok = False
-    else:
-        value_ok = value in choices
-    if not value_ok:
-        allowed = list(choices) + (["True", "False"] if bools else [])
-        raise ValueError(
-            f"`{name}` must be one of {allowed}. Received: {name}={value!r}"
-        )
-    return int(value)
-
-
-def check_name(name: str, value: Any, *, optional: bool = False) -> str | None:
-    if value is None and optional:
-        return None
-    if not isinstance(value, str) or not value:
-        allowed = "a non-empty string" + (" or None" if optional else "")
-        raise ValueError(f"`{name}` must be {allowed}. Received: {name}={value!r}")
-    return value
-
-
 def check_save_best(value: Any) -> str | None:
     """A `.keras` / `.weights.h5` path, with ModelCheckpoint-style placeholders."""
     if value is None:
         return None
     if not isinstance(value, (str, os.PathLike)):
-        raise ValueError(
+        raise TypeError(
             f"`save_best` must be a path or None. Received: save_best={value!r}"
         )
     path = os.fspath(value)
-    if not isinstance(path, str) or not path.endswith(SAVE_SUFFIXES):
+    if not isinstance(path, str):
+        raise TypeError(
+            f"`save_best` must be a text path or None. Received: save_best={path!r}"
+        )
+    path = str(path)  # a `np.str_` too
+    if not path.endswith(SAVE_SUFFIXES):
         raise ValueError(
             "`save_best` must end in `.keras` (whole model) or `.weights.h5` "
             f"(weights only). Received: save_best={path!r}"
@@ -129,6 +75,7 @@ def format_save_path(pattern: str, epoch: int, logs: Mapping[str, Any]) -> str:
 def check_mode(mode: Any, names: list[str] | None) -> str | dict[str, str]:
     """A single mode for every metric, or one per metric name."""
     if isinstance(mode, str):
+        mode = str(mode)  # a `np.str_` too
         if mode not in MODES:
             raise ValueError(
                 "`mode` must be 'max' or 'min' (a new metric's direction cannot "
@@ -137,7 +84,12 @@ def check_mode(mode: Any, names: list[str] | None) -> str | dict[str, str]:
         return mode
     if isinstance(mode, Mapping):
         for key, value in mode.items():
-            if not isinstance(key, str) or value not in MODES:
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise TypeError(
+                    f"`mode` must map metric names to 'max' or 'min'. "
+                    f"Received: mode={dict(mode)!r} ({key!r}: {value!r})"
+                )
+            if value not in MODES:
                 raise ValueError(
                     f"`mode` must map metric names to 'max' or 'min'. "
                     f"Received: mode={dict(mode)!r} ({key!r}: {value!r})"
@@ -149,8 +101,8 @@ def check_mode(mode: Any, names: list[str] | None) -> str | dict[str, str]:
                     f"`mode` must declare 'max' or 'min' for every metric; missing "
                     f"{missing}. Received: mode={dict(mode)!r}"
                 )
-        return dict(mode)
-    raise ValueError(
+        return {str(key): str(value) for key, value in mode.items()}
+    raise TypeError(
         f"`mode` must be 'max', 'min' or a dict of them. Received: mode={mode!r}"
     )
 
@@ -169,26 +121,34 @@ def _leading_sizes(struct: Any) -> list[int]:
 
 def check_data(data: Any) -> tuple[Any, Any]:
     """`(x, y)` whose arrays all have the same number of samples."""
-    if not isinstance(data, (tuple, list)) or len(data) != 2:
+    if not isinstance(data, (tuple, list)):
+        raise TypeError(
+            f"`data` must be a tuple `(x, y)`. Received: data={reprlib.repr(data)} "
+            f"of type {type(data).__name__}"
+        )
+    if len(data) != 2:
         raise ValueError(
-            f"`data` must be a tuple `(x, y)`. Received: data of type {type(data)}"
-            + (f" and length {len(data)}" if isinstance(data, (tuple, list)) else "")
+            f"`data` must be a tuple `(x, y)`. Received: data={reprlib.repr(data)} "
+            f"of length {len(data)}"
         )
     x, y = data
     x_sizes, y_sizes = _leading_sizes(x), _leading_sizes(y)
     if not x_sizes:
-        raise ValueError(
-            f"`data` x must be an array or a list/dict of arrays. Received: x of "
-            f"type {type(x)}"
+        raise TypeError(
+            "`data` must be `(x, y)` with x an array or a list/dict of arrays. "
+            f"Received: data=(x, y) with x={reprlib.repr(x)} of type "
+            f"{type(x).__name__}"
         )
     sizes = set(x_sizes + y_sizes)
     if len(sizes) != 1:
         raise ValueError(
             "All arrays in `data=(x, y)` must have the same number of samples. "
-            f"Received: x sizes {x_sizes}, y sizes {y_sizes}"
+            f"Received: data=(x, y) with x sizes {x_sizes}, y sizes {y_sizes}"
         )
     if 0 in sizes:
-        raise ValueError("`data` must hold at least one sample. Received: 0 samples")
+        raise ValueError(
+            "`data` must hold at least one sample. Received: data=(x, y) with 0 samples"
+        )
     return x, y
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import keras
 
+from coolkeras import _validation
 from coolkeras.callbacks import _atomic
 from coolkeras.callbacks import _evaluator_utils as checks
 from coolkeras.callbacks._evaluator_base import NO_BEST, EvaluatorBase
@@ -94,9 +95,16 @@ class Evaluator(EvaluatorBase):
         best_epoch: 0-based epoch of `best` (as `EarlyStopping.best_epoch`).
         best_path: the `save_best` file that holds `best` (`None` without).
 
+    Numpy scalars are accepted wherever a number or a bool is, and stored as
+    Python values.
+
     Raises:
-        TypeError: `metrics` is neither a dict of functions nor a function.
-        ValueError: a bad argument (the message names it and its value); at
+        TypeError: `metrics` is neither a dict of functions nor a function, or
+            another argument has the wrong type (the message names it and its
+            value): `batch_size="32"`, `restore_best="no"`, `min_delta=None`.
+        ValueError: a bad value (the message names it and its value): a count
+            out of range, a NaN or negative `min_delta`, an unknown `monitor`
+            or `mode`, a `save_best` path of the wrong kind; at
             training start, a `save_best` folder that cannot be written or
             has less free space than the model's variables take.
 
@@ -168,7 +176,7 @@ class Evaluator(EvaluatorBase):
                 f"a function `evaluate_fn(model)`. Received: metrics={metrics!r}"
             )
         self._modes = checks.check_mode(mode, self._names)
-        monitor = checks.check_name("monitor", monitor, optional=True)
+        monitor = _validation.string("monitor", monitor, allow_none=True)
         if monitor is not None and self._names is not None:
             if monitor not in self._names:
                 raise ValueError(
@@ -180,15 +188,19 @@ class Evaluator(EvaluatorBase):
             if monitor is not None
             else (self._names[0] if self._names else None)
         )
-        self.name = checks.check_name("name", name)
-        self.batch_size = checks.check_integer("batch_size", batch_size, 1)
+        self.name = _validation.string("name", name)
+        self.batch_size = _validation.integer("batch_size", batch_size, minimum=1)
         self.save_best = checks.check_save_best(save_best)
-        self.restore_best = checks.check_bool("restore_best", restore_best)
-        self.patience = checks.check_integer("patience", patience, 0, optional=True)
-        self.min_delta = checks.check_number("min_delta", min_delta, 0.0)
-        self.frequency = checks.check_integer("frequency", frequency, 1)
-        self.steps = checks.check_integer("steps", steps, 1, optional=True)
-        self.verbose = checks.check_choice("verbose", verbose, (0, 1), bools=True)
+        self.restore_best = _validation.boolean("restore_best", restore_best)
+        self.patience = _validation.integer(
+            "patience", patience, minimum=0, allow_none=True
+        )
+        self.min_delta = _validation.number("min_delta", min_delta, low=0)
+        self.frequency = _validation.integer("frequency", frequency, minimum=1)
+        self.steps = _validation.integer("steps", steps, minimum=1, allow_none=True)
+        self.verbose = _validation.integer_choice(
+            "verbose", verbose, (0, 1), bools=True
+        )
         if self.steps is not None:
             # Only then: a batch hook makes Keras dispatch batch callbacks
             # synchronously.

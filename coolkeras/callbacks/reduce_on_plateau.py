@@ -8,6 +8,7 @@ from typing import Any
 
 import keras
 
+from coolkeras import _validation
 from coolkeras._warnings import CoolkerasWarning
 from coolkeras.attach import attach
 from coolkeras.hyperparameter import Hyperparameter
@@ -35,12 +36,23 @@ class ReduceOnPlateau(keras.callbacks.Callback):
         patience: epochs without improvement before reducing. Defaults to `10`.
         mode: `"min"`, `"max"`, or `"auto"` (`"min"` for names ending in
             `loss`; any other name needs an explicit mode). Defaults to `"auto"`.
-        min_delta: smallest change that counts as an improvement.
+        min_delta: smallest change that counts as an improvement, >= 0.
             Defaults to `1e-4`.
         cooldown: epochs to wait after a reduction before counting again.
             Defaults to `0`.
-        min_value: the value is never reduced below this. Defaults to `0.0`.
-        verbose: print a line on each reduction. Defaults to `0`.
+        min_value: the value is never reduced below this, >= 0. Defaults to
+            `0.0`.
+        verbose: `1` (or `True`) prints a line on each reduction. Defaults to
+            `0`.
+
+    Numpy scalars are accepted wherever a number is, and stored as Python
+    numbers.
+
+    Raises:
+        TypeError: if an argument has the wrong type (the message names it).
+        ValueError: if a value is out of range: `factor` outside (0, 1),
+            `min_delta < 0`, a negative count, an unknown `mode`, or
+            `mode="auto"` with a `monitor` whose direction is unknown.
     """
 
     def __init__(
@@ -61,8 +73,12 @@ class ReduceOnPlateau(keras.callbacks.Callback):
                 "`hyperparameter` must be a `coolkeras.Hyperparameter`. "
                 f"Received: hyperparameter={hyperparameter!r}"
             )
-        if not 0.0 < factor < 1.0:
-            raise ValueError(f"`factor` must be in (0, 1). Received: factor={factor}")
+        monitor = _validation.string("monitor", monitor)
+        factor = _validation.number(
+            "factor", factor, low=0, high=1, low_open=True, high_open=True
+        )
+        patience = _validation.integer("patience", patience, minimum=0)
+        mode = _validation.string_choice("mode", mode, ("auto", "min", "max"))
         if mode == "auto":
             if not monitor.endswith("loss"):
                 raise ValueError(
@@ -71,21 +87,16 @@ class ReduceOnPlateau(keras.callbacks.Callback):
                     f"monitor={monitor!r}"
                 )
             mode = "min"
-        if mode not in ("min", "max"):
-            raise ValueError(
-                f"`mode` must be 'min', 'max' or 'auto'. Received: mode={mode!r}"
-            )
-        for name, value in (("patience", patience), ("cooldown", cooldown)):
-            if not isinstance(value, int) or value < 0:
-                raise ValueError(
-                    f"`{name}` must be an integer >= 0. Received: {name}={value!r}"
-                )
+        min_delta = _validation.number("min_delta", min_delta, low=0)
+        cooldown = _validation.integer("cooldown", cooldown, minimum=0)
+        min_value = _validation.number("min_value", min_value, low=0)
+        verbose = _validation.integer_choice("verbose", verbose, (0, 1), bools=True)
         self.hyperparameter = hyperparameter
         self.monitor = monitor
         self.factor = factor
         self.patience = patience
         self.mode = mode
-        self.min_delta = abs(min_delta)
+        self.min_delta = min_delta
         self.cooldown = cooldown
         self.min_value = min_value
         self.verbose = verbose

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import keras
 from keras import ops
 
+from coolkeras import _validation
 from coolkeras.attach import attach_calling_model
 from coolkeras.hyperparameter import (
     Hyperparameter,
@@ -33,12 +34,22 @@ _UPDATES = ("gradient", "paper")
 _LATEST_BY_NAME: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
 
-def _check_alpha(alpha: float) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)):
-        raise TypeError(f"`alpha` must be a number. Received: alpha={alpha!r}")
-    if not 0 < alpha <= 1:
-        raise ValueError(f"`alpha` must be in (0, 1]. Received: alpha={alpha}")
-    return float(alpha)
+def _initializer(value: Any) -> keras.initializers.Initializer:
+    """`keras.initializers.get`, with an error that names the argument."""
+    if not isinstance(value, (str, dict)) and not callable(value):
+        initializer = None  # numbers, arrays (Keras' "initial value"), None
+    else:
+        try:
+            initializer = keras.initializers.get(value)
+        except (TypeError, ValueError):
+            initializer = None
+    if initializer is None:
+        error = ValueError if isinstance(value, str) else TypeError
+        raise error(
+            "`centers_initializer` must be a Keras initializer or its name, such "
+            f"as 'zeros'. Received: centers_initializer={value!r}"
+        )
+    return initializer
 
 
 @keras.saving.register_keras_serializable(package="coolkeras")
@@ -91,9 +102,13 @@ class CenterLoss(keras.layers.Layer):
         training model's output.
 
     Raises:
-        ValueError: for `weight < 0`, `alpha` outside (0, 1], an unknown `update`,
-            inputs that are not two rank-2 tensors, and, in eager execution
-            (PyTorch, `run_eagerly=True`), labels outside `[0, classes)`.
+        TypeError: at construction, for an argument of the wrong type (numpy
+            scalars count as numbers).
+        ValueError: at construction, for `weight < 0` (a schedule's or
+            hyperparameter's values too, as far as they are known), `alpha`
+            outside (0, 1] or an unknown `update`; when called, for inputs
+            that are not two rank-2 tensors, and, in eager execution (PyTorch,
+            `run_eagerly=True`), labels outside `[0, classes)`.
 
     Example:
 
@@ -124,14 +139,10 @@ class CenterLoss(keras.layers.Layer):
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
-        if update not in _UPDATES:
-            raise ValueError(
-                f"`update` must be one of {_UPDATES}. Received: update={update!r}"
-            )
         self.weight = number_or_hyperparameter("weight", weight)
-        self.update = update
-        self.alpha = _check_alpha(alpha)
-        self.centers_initializer = keras.initializers.get(centers_initializer)
+        self.update = _validation.string_choice("update", update, _UPDATES)
+        self.alpha = _validation.number("alpha", alpha, low=0, low_open=True, high=1)
+        self.centers_initializer = _initializer(centers_initializer)
         self.term_tracker = keras.metrics.Mean(name=self.name)
         self._training_call = False
         _LATEST_BY_NAME[self.name] = self

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from coolkeras import _keras_internals
+from coolkeras import _keras_internals, _validation
 from coolkeras.layers.center_loss import _LATEST_BY_NAME, CenterLoss
 
 __all__ = ["CenterLossMetric", "CenterLossObjective"]
@@ -72,17 +72,27 @@ class CenterLossObjective(keras.losses.Loss):
         reduction: str = "sum_over_batch_size",
         dtype: Any = None,
     ):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
         if not isinstance(layer, CenterLoss):
             raise TypeError(
                 f"`layer` must be a `CenterLoss` layer. Received: layer={layer!r}"
             )
+        if not layer.built:
+            raise ValueError(
+                "`layer` must be built (called on `[head, features]`): its shape "
+                f"sets the classes. Received: layer={layer!r}"
+            )
+        name = _validation.string("name", name)
+        # Keras checks the value of `reduction`; its type is checked here.
+        reduction = _validation.string("reduction", reduction, allow_none=True)
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.layer = layer
         self.classification_loss = classification_loss
         self._classification = (
             None
             if classification_loss is None
-            else keras.losses.get(classification_loss)
+            else _keras_object(
+                "classification_loss", classification_loss, keras.losses.get, "loss"
+            )
         )
 
     def call(self, y_true, y_pred):
@@ -155,6 +165,25 @@ class CenterLossObjective(keras.losses.Loss):
         return cls(**config)
 
 
+def _keras_object(name: str, value: Any, get: Any, what: str) -> Any:
+    """`get(value)` (`keras.losses.get` or `keras.metrics.get`), naming `name`."""
+    if not isinstance(value, (bool, np.bool_)) and value is not None:
+        try:
+            found = get(value)
+        except (TypeError, ValueError):
+            found = None
+        if found is not None:
+            return found
+    error = ValueError if isinstance(value, str) else TypeError
+    raise error(
+        f"`{name}` must be a Keras {what} (a name such as {_EXAMPLE[what]!r}, a "
+        f"function or a `{what.capitalize()}`). Received: {name}={value!r}"
+    )
+
+
+_EXAMPLE = {"loss": "mse", "metric": "accuracy"}
+
+
 def _accuracy(y_true, y_pred):
     if len(y_true.shape) == 2 and y_true.shape[-1] == y_pred.shape[-1] > 1:
         return keras.metrics.categorical_accuracy(y_true, y_pred)
@@ -170,7 +199,7 @@ class CenterLossMetric(keras.metrics.Metric):
     Args:
         metric: the wrapped Keras metric (name, function or `Metric`);
             `"accuracy"` follows the labels (sparse or one-hot).
-        num_classes: width of the classifier part.
+        num_classes: width of the classifier part, an integer >= 2.
         name: the name in the logs. Defaults to the wrapped metric's name.
         dtype: the metric dtype. Defaults to `None`.
     """
@@ -182,16 +211,22 @@ class CenterLossMetric(keras.metrics.Metric):
         name: str | None = None,
         dtype: Any = None,
     ):
-        if metric in ("accuracy", "acc"):
+        num_classes = _validation.integer("num_classes", num_classes, minimum=2)
+        name = _validation.string("name", name, allow_none=True)
+        if isinstance(metric, str) and metric in ("accuracy", "acc"):
             inner = keras.metrics.MeanMetricWrapper(_accuracy, name="accuracy")
         else:
-            inner = keras.metrics.get(metric)
+            inner = _keras_object("metric", metric, keras.metrics.get, "metric")
             if not isinstance(inner, keras.metrics.Metric):
-                label = metric if isinstance(metric, str) else inner.__name__
+                label = (
+                    metric
+                    if isinstance(metric, str)
+                    else getattr(inner, "__name__", type(inner).__name__)
+                )
                 inner = keras.metrics.MeanMetricWrapper(inner, name=label)
         super().__init__(name=name or inner.name, dtype=dtype)
         self.metric = metric
-        self.num_classes = int(num_classes)
+        self.num_classes = num_classes
         self.inner = inner
 
     def update_state(self, y_true, y_pred, sample_weight=None):

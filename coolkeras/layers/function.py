@@ -10,7 +10,7 @@ from typing import Any
 
 import keras
 
-from coolkeras import _keras_internals
+from coolkeras import _keras_internals, _validation
 from coolkeras._warnings import CoolkerasWarning
 from coolkeras.layers._function_reference import (
     check_function,
@@ -20,6 +20,9 @@ from coolkeras.layers._function_reference import (
 )
 
 __all__ = ["Function"]
+
+# `keras.random.SeedGenerator` keeps its seed as a uint32.
+_MAX_SEED = 2**32 - 1
 
 # Set while `from_config` rebuilds a layer: the `__main__` warning is for the
 # script that builds the layer, not for the one that loads it.
@@ -76,7 +79,8 @@ class Function(keras.layers.Layer):
             with `safe_mode=True`), or a public Keras op or activation.
         arguments: extra keyword arguments for `function`; they must be
             serializable (numbers, strings, lists, dicts). Defaults to `None`.
-        seed: integer seed of the layer's seed generator. Defaults to `None`.
+        seed: integer seed of the layer's seed generator, in [0, 2**32 - 1].
+            Defaults to `None`.
         **kwargs: base layer keyword arguments (`name`, `dtype`, ...).
 
     Call arguments:
@@ -85,10 +89,12 @@ class Function(keras.layers.Layer):
 
     Raises:
         TypeError: if `function` is not a plain function (a bound method,
-            `functools.partial`, callable object, class or built-in), or
-            `arguments` is not a dict.
+            `functools.partial`, callable object, class or built-in),
+            `arguments` is not a dict with string keys, or `seed` is not an
+            integer (a numpy integer is one).
         ValueError: if `function` is a lambda or a closure; on load, if the
-            saved function may not be loaded (see above) or cannot be found.
+            saved function may not be loaded (see above) or cannot be found;
+            if `seed` is outside [0, 2**32 - 1].
 
     Example:
 
@@ -109,11 +115,17 @@ class Function(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         check_function(function)
-        if arguments is not None and not isinstance(arguments, dict):
+        if arguments is not None and (
+            not isinstance(arguments, dict)
+            or not all(isinstance(key, str) for key in arguments)
+        ):
             raise TypeError(
-                f"`arguments` must be a dict of keyword arguments. "
+                "`arguments` must be a dict of keyword arguments (names to values). "
                 f"Received: arguments={arguments!r}"
             )
+        seed = _validation.integer(
+            "seed", seed, minimum=0, maximum=_MAX_SEED, allow_none=True
+        )
         self._reference = make_reference(function)
         if (
             self._reference["module"] == "__main__"

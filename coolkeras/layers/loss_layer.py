@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+import numpy as np
 from keras import ops
 
-from coolkeras import _keras_internals
+from coolkeras import _keras_internals, _validation
 from coolkeras.attach import attach_calling_model
 from coolkeras.hyperparameter import (
     Hyperparameter,
@@ -47,6 +48,20 @@ class _TermMean(keras.metrics.Metric):
         return ops.divide_no_nan(total.value, count.value)
 
 
+def _output_index(value: Any) -> int | list[int] | None:
+    """`None`, an index, or a list of indices (negative ones count from the end)."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return _validation.integer_list("output_index", value)
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return _validation.integer("output_index", value)
+    raise TypeError(
+        "`output_index` must be None, an integer or a list of integers. "
+        f"Received: output_index={value!r}"
+    )
+
+
 class LossLayer(keras.layers.Layer):
     """Base class for layers that add a loss term of their own.
 
@@ -70,6 +85,13 @@ class LossLayer(keras.layers.Layer):
             those inputs as a list. Defaults to `None`.
         **kwargs: base layer keyword arguments (`name`, `dtype`, ...).
 
+    Raises:
+        TypeError: if `weight` is not a number, schedule or hyperparameter, or
+            `output_index` not None, an integer or a list of integers (numpy
+            integers count as integers).
+        ValueError: if `weight < 0` (for a schedule or hyperparameter: any of
+            its values known at construction).
+
     Example:
 
     >>> import keras
@@ -91,7 +113,7 @@ class LossLayer(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         self.weight = number_or_hyperparameter("weight", weight)
-        self.output_index = output_index
+        self.output_index = _output_index(output_index)
 
     def build(self, input_shape: Any) -> None:
         # autocast=False: float32 sums under mixed precision. On PyTorch, Keras

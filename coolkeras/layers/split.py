@@ -2,35 +2,28 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import keras
+import numpy as np
+
+from coolkeras import _validation
 
 __all__ = ["Split"]
 
 
-def _validate(num_or_sizes: int | list[int]) -> int | list[int]:
-    if isinstance(num_or_sizes, bool):
-        raise TypeError(
-            "`num_or_sizes` must be a positive integer or a list of positive "
-            f"integers. Received: num_or_sizes={num_or_sizes!r}"
-        )
-    if isinstance(num_or_sizes, int):
-        if num_or_sizes < 1:
-            raise ValueError(
-                "`num_or_sizes` must be a positive number of parts. "
-                f"Received: num_or_sizes={num_or_sizes}"
-            )
-        return num_or_sizes
-    sizes = list(num_or_sizes)
-    if not sizes or any(
-        isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in sizes
+def _validate(num_or_sizes: Any) -> int | list[int]:
+    if isinstance(num_or_sizes, (list, tuple)):
+        return _validation.integer_list("num_or_sizes", num_or_sizes, minimum=1)
+    if isinstance(num_or_sizes, numbers.Integral) and not isinstance(
+        num_or_sizes, (bool, np.bool_)
     ):
-        raise ValueError(
-            "`num_or_sizes` must be a positive integer or a non-empty list of "
-            f"positive integers. Received: num_or_sizes={num_or_sizes!r}"
-        )
-    return sizes
+        return _validation.integer("num_or_sizes", num_or_sizes, minimum=1)
+    raise TypeError(
+        "`num_or_sizes` must be a positive integer or a list of positive "
+        f"integers. Received: num_or_sizes={num_or_sizes!r}"
+    )
 
 
 @keras.saving.register_keras_serializable(package="coolkeras")
@@ -47,6 +40,15 @@ class Split(keras.layers.Layer):
             to the size of `axis`.
         axis: the axis to split. Defaults to `-1`.
         **kwargs: base layer keyword arguments (`name`, `dtype`, ...).
+
+    Numpy integers are accepted wherever an integer is, and stored as Python
+    ints.
+
+    Raises:
+        TypeError: if `num_or_sizes` is neither an integer nor a list (or
+            tuple) of integers, or `axis` is not an integer.
+        ValueError: if a count or size is < 1, or the list is empty; when
+            called, if the sizes do not fit the input.
 
     Input shape:
         Any shape whose `axis` is known.
@@ -68,7 +70,7 @@ class Split(keras.layers.Layer):
     def __init__(self, num_or_sizes: int | list[int], axis: int = -1, **kwargs: Any):
         super().__init__(**kwargs)
         self.num_or_sizes = _validate(num_or_sizes)
-        self.axis = axis
+        self.axis = _validation.integer("axis", axis)
 
     def _sizes(self, input_shape: tuple) -> list[int]:
         try:

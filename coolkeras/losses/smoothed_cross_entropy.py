@@ -7,6 +7,7 @@ from typing import Any
 import keras
 from keras import ops
 
+from coolkeras import _validation
 from coolkeras.hyperparameter import (
     Hyperparameter,
     current_value,
@@ -30,13 +31,21 @@ class SmoothedCrossEntropy(keras.losses.Loss):
     `coolkeras.attach(model)` after compile, like any hyperparameter.
 
     Args:
-        epsilon: a float in [0, 1], a schedule, or a `Hyperparameter`.
-            Defaults to `0.1`.
+        epsilon: a float in [0, 1], a schedule, or a `Hyperparameter`, whose
+            values must stay in [0, 1]: checked here as far as they are known
+            (a constant, a schedule's range), and for a `Hyperparameter` at
+            every later `assign`, `scale` or `reset`. Defaults to `0.1`.
         from_logits: whether `y_pred` holds logits. Defaults to `False`.
         sparse: `True` for integer labels, `False` for one-hot labels, `None`
             to decide from the label shape. Defaults to `None`.
         reduction: Keras loss reduction. Defaults to `"sum_over_batch_size"`.
         name: loss name. Defaults to `"smoothed_cross_entropy"`.
+
+    Raises:
+        TypeError: if an argument has the wrong type (a `keras.Variable` as
+            `epsilon`, too: use a `Hyperparameter`).
+        ValueError: if `epsilon`, or a known value of its schedule, is outside
+            [0, 1], or `reduction` is not one of Keras' reductions.
 
     Example:
 
@@ -56,8 +65,14 @@ class SmoothedCrossEntropy(keras.losses.Loss):
         name: str = "smoothed_cross_entropy",
         dtype: str | None = None,
     ):
+        epsilon = number_or_hyperparameter("epsilon", epsilon, low=0.0, high=1.0)
+        from_logits = _validation.boolean("from_logits", from_logits)
+        sparse = _validation.boolean("sparse", sparse, allow_none=True)
+        # Keras checks the value of `reduction`; its type is checked here.
+        reduction = _validation.string("reduction", reduction, allow_none=True)
+        name = _validation.string("name", name, allow_none=True)
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.epsilon = number_or_hyperparameter("epsilon", epsilon, high=1.0)
+        self.epsilon = epsilon
         self.from_logits = from_logits
         self.sparse = sparse
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from coolkeras import _validation
+
 __all__ = ["in_train_phase"]
 
 
@@ -28,6 +30,10 @@ def in_train_phase(train: Any, infer: Any, training: bool | None) -> Any:
     Returns:
         The chosen branch's value.
 
+    Raises:
+        TypeError: if `training` is neither a bool (Python or numpy) nor
+            `None`, e.g. the string `"yes"` or the integer `1`.
+
     Example:
 
     >>> from coolkeras.ops import in_train_phase
@@ -36,9 +42,5 @@ def in_train_phase(train: Any, infer: Any, training: bool | None) -> Any:
     >>> in_train_phase(lambda: "noisy", "clean", training=None)
     'clean'
     """
-    if training is not None and not isinstance(training, bool):
-        raise TypeError(
-            "`training` must be a Python boolean or None, as Keras 3 passes it to "
-            f"`call`. Received: training={training!r}"
-        )
+    training = _validation.boolean("training", training, allow_none=True)
     return _evaluate(train) if training else _evaluate(infer)

@@ -18,8 +18,8 @@ import numpy as np
 from keras import ops
 
 from coolkeras import _keras_internals
+from coolkeras._validation import MAX_STEP
 from coolkeras.schedules import _ops
-from coolkeras.schedules._checks import MAX_STEP
 
 # The largest float32 below 2**31, so a clipped float step casts to int32 safely.
 _MAX_FLOAT_STEP = 2147483520.0

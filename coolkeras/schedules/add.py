@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import keras
 
-from coolkeras.schedules import _checks, _time
+from coolkeras import _validation
+from coolkeras.schedules import _time
 from coolkeras.schedules.base import Schedule
 
 __all__ = ["Add"]
@@ -39,7 +40,7 @@ class Add(Schedule):
     _fields = ("schedules",)
 
     def __init__(self, schedules: list[LearningRateSchedule]):
-        self.schedules = _checks.schedule_list("schedules", schedules)
+        self.schedules = _validation.schedule_list("schedules", schedules)
 
     def _evaluate(self, whole, frac):
         value = _time.evaluate(self.schedules[0], whole, frac)

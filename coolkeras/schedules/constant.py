@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keras
 
-from coolkeras.schedules import _checks
+from coolkeras import _validation
 from coolkeras.schedules import _ops as ops
 from coolkeras.schedules.base import Schedule
 
@@ -36,10 +36,13 @@ class Constant(Schedule):
     _vector_fields = ("value",)
 
     def __init__(self, value: float):
-        self.value = _checks.number("value", value)
+        self.value = _validation.number("value", value)
 
     def _evaluate(self, whole, frac):
         return self.value + ops.zeros_like(frac, dtype="float32")
 
     def _horizon(self) -> int:
         return 0
+
+    def _value_range(self) -> tuple[float, float]:
+        return self.value, self.value

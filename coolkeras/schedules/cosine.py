@@ -6,8 +6,9 @@ import math
 
 import keras
 
-from coolkeras.schedules import _checks, _time
+from coolkeras import _validation
 from coolkeras.schedules import _ops as ops
+from coolkeras.schedules import _range, _time
 from coolkeras.schedules.base import Schedule
 
 __all__ = ["Cosine"]
@@ -72,15 +73,11 @@ class Cosine(Schedule):
         exponent: float = 1.0,
         cycles: float = 0.5,
     ):
-        self.start = _checks.number("start", start)
-        self.end = _checks.number("end", end)
-        self.steps = _checks.integer("steps", steps, minimum=1)
-        self.exponent = _checks.number("exponent", exponent)
-        if self.exponent <= 0:
-            raise ValueError(f"`exponent` must be > 0. Received: exponent={exponent!r}")
-        self.cycles = _checks.number("cycles", cycles)
-        if self.cycles <= 0:
-            raise ValueError(f"`cycles` must be > 0. Received: cycles={cycles!r}")
+        self.start = _validation.number("start", start)
+        self.end = _validation.number("end", end)
+        self.steps = _validation.step_count("steps", steps, minimum=1)
+        self.exponent = _validation.number("exponent", exponent, low=0, low_open=True)
+        self.cycles = _validation.number("cycles", cycles, low=0, low_open=True)
 
     def _evaluate(self, whole, frac):
         done, remaining = _time.progress(whole, frac, self.steps)
@@ -104,3 +101,8 @@ class Cosine(Schedule):
 
     def _horizon(self) -> int:
         return self.steps
+
+    def _value_range(self) -> tuple[float, float] | None:
+        # Half a cosine reaches `end` at step `steps`; other cycles may fall
+        # between steps, so they are checked by their values.
+        return _range.hull(self.start, self.end) if self.cycles == 0.5 else None

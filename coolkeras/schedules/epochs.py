@@ -6,8 +6,9 @@ from typing import Any
 
 import keras
 
-from coolkeras.schedules import _checks, _time
+from coolkeras import _validation
 from coolkeras.schedules import _ops as ops
+from coolkeras.schedules import _range, _time
 from coolkeras.schedules.base import Schedule
 
 __all__ = ["ByEpoch", "UnknownStepsPerEpoch", "by_epoch", "find_by_epoch"]
@@ -54,11 +55,11 @@ class ByEpoch(Schedule):
     def __init__(
         self, schedule: LearningRateSchedule, steps_per_epoch: int | None = None
     ):
-        self.schedule = _checks.schedule("schedule", schedule)
+        self.schedule = _validation.schedule("schedule", schedule)
         self.steps_per_epoch = None
         self._source = None  # where a set number came from; None when given
         if steps_per_epoch is not None:
-            self.steps_per_epoch = _checks.integer(
+            self.steps_per_epoch = _validation.step_count(
                 "steps_per_epoch", steps_per_epoch, minimum=1
             )
 
@@ -81,9 +82,8 @@ class ByEpoch(Schedule):
             ValueError: if `n <= 0`, or the schedule already counts a different
                 number of steps per epoch.
         """
-        n = _checks.integer("n", n, minimum=1)
-        if not isinstance(source, str):
-            raise TypeError(f"`source` must be a string. Received: source={source!r}")
+        n = _validation.step_count("n", n, minimum=1)
+        source = _validation.string("source", source)
         if self.steps_per_epoch is None:
             self.steps_per_epoch, self._source = n, source
             return
@@ -140,6 +140,9 @@ class ByEpoch(Schedule):
         if inner is None or self.steps_per_epoch is None:
             return None
         return inner * self.steps_per_epoch
+
+    def _value_range(self) -> tuple[float, float] | None:
+        return _range.value_range(self.schedule)  # the same values, at other steps
 
 
 def by_epoch(

@@ -6,9 +6,11 @@ import math
 import numbers
 
 import keras
+import numpy as np
 
-from coolkeras.schedules import _checks, _time
+from coolkeras import _validation
 from coolkeras.schedules import _ops as ops
+from coolkeras.schedules import _range, _time
 from coolkeras.schedules.base import Schedule
 
 __all__ = ["Exponential"]
@@ -67,17 +69,11 @@ class Exponential(Schedule):
         end: float | None = None,
     ):
         _refuse_old_order(start, steps, rate)
-        self.start = _checks.number("start", start)
-        self.steps = _checks.integer("steps", steps, minimum=1)
-        self.rate = _checks.number("rate", rate)
-        if self.rate <= 0:
-            raise ValueError(f"`rate` must be > 0. Received: rate={rate!r}")
-        if not isinstance(staircase, bool):
-            raise TypeError(
-                f"`staircase` must be True or False. Received: staircase={staircase!r}"
-            )
-        self.staircase = staircase
-        self.end = None if end is None else _checks.number("end", end)
+        self.start = _validation.number("start", start)
+        self.steps = _validation.step_count("steps", steps, minimum=1)
+        self.rate = _validation.number("rate", rate, low=0, low_open=True)
+        self.staircase = _validation.boolean("staircase", staircase)
+        self.end = _validation.number("end", end, allow_none=True)
         self._log_rate = math.log(self.rate)
 
     def _evaluate(self, whole, frac):
@@ -98,13 +94,25 @@ class Exponential(Schedule):
     def _horizon(self) -> int:
         return 4 * self.steps
 
+    def _value_range(self) -> tuple[float, float] | None:
+        if self.end is not None:
+            return None  # checked by its values
+        if self.rate == 1 or self.start == 0:
+            return self.start, self.start
+        if self.rate < 1:  # towards 0
+            return _range.hull(self.start, 0.0)
+        return _range.hull(self.start, math.copysign(math.inf, self.start))
+
 
 def _refuse_old_order(start, steps, rate) -> None:
     """Development versions took `(start, rate, steps)`: say so, never swap silently."""
     steps_is_integer = isinstance(steps, numbers.Integral) or (
-        isinstance(steps, float) and steps.is_integer()
+        isinstance(steps, numbers.Real) and float(steps).is_integer()
     )
-    if not steps_is_integer and isinstance(rate, numbers.Integral):
+    rate_is_integer = isinstance(rate, numbers.Integral) and not isinstance(
+        rate, (bool, np.bool_)
+    )
+    if isinstance(steps, numbers.Real) and not steps_is_integer and rate_is_integer:
         raise TypeError(
             "`Exponential` takes `steps` before `rate`, as Keras' `ExponentialDecay` "
             f"and optax' `exponential_decay` do: write Exponential({start!r}, "

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import keras
 
-from coolkeras.schedules import _checks
+from coolkeras import _validation
 from coolkeras.schedules import _ops as ops
+from coolkeras.schedules import _range
 from coolkeras.schedules.base import Schedule
 
 __all__ = ["InverseSqrt"]
@@ -45,8 +46,8 @@ class InverseSqrt(Schedule):
     _vector_fields = ("start", "timescale")
 
     def __init__(self, start: float, timescale: int):
-        self.start = _checks.number("start", start)
-        self.timescale = _checks.integer("timescale", timescale, minimum=1)
+        self.start = _validation.number("start", start)
+        self.timescale = _validation.step_count("timescale", timescale, minimum=1)
 
     def _evaluate(self, whole, frac):
         timescale = ops.cast(self.timescale, "float32")
@@ -55,3 +56,6 @@ class InverseSqrt(Schedule):
 
     def _horizon(self) -> int:
         return 16 * self.timescale
+
+    def _value_range(self) -> tuple[float, float]:
+        return _range.hull(self.start, 0.0)  # towards 0 as the step grows

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import keras
 
-from coolkeras.schedules import _checks, _time
+from coolkeras import _validation
 from coolkeras.schedules import _ops as ops
+from coolkeras.schedules import _range, _time
 from coolkeras.schedules.base import Schedule
 
 __all__ = ["InverseTime"]
@@ -44,16 +45,10 @@ class InverseTime(Schedule):
     _vector_fields = ("start", "steps", "rate")
 
     def __init__(self, start: float, steps: int, rate: float, staircase: bool = False):
-        self.start = _checks.number("start", start)
-        self.steps = _checks.integer("steps", steps, minimum=1)
-        self.rate = _checks.number("rate", rate)
-        if self.rate < 0:
-            raise ValueError(f"`rate` must be >= 0. Received: rate={rate!r}")
-        if not isinstance(staircase, bool):
-            raise TypeError(
-                f"`staircase` must be True or False. Received: staircase={staircase!r}"
-            )
-        self.staircase = staircase
+        self.start = _validation.number("start", start)
+        self.steps = _validation.step_count("steps", steps, minimum=1)
+        self.rate = _validation.number("rate", rate, low=0)
+        self.staircase = _validation.boolean("staircase", staircase)
 
     def _evaluate(self, whole, frac):
         count, fraction = _time.periods(whole, frac, self.steps)
@@ -64,3 +59,7 @@ class InverseTime(Schedule):
 
     def _horizon(self) -> int:
         return 4 * self.steps
+
+    def _value_range(self) -> tuple[float, float]:
+        # Towards 0 as the step grows, unless `rate` is 0.
+        return _range.hull(self.start, self.start if self.rate == 0 else 0.0)

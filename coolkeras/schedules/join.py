@@ -8,8 +8,9 @@ from typing import Any
 import keras
 import numpy as np
 
-from coolkeras.schedules import _checks, _time
+from coolkeras import _validation
 from coolkeras.schedules import _ops as ops
+from coolkeras.schedules import _range, _time
 from coolkeras.schedules.base import Schedule
 
 __all__ = ["Join"]
@@ -58,10 +59,10 @@ class Join(Schedule):
     _fields = ("schedules", "boundaries")
 
     def __init__(self, schedules: list[LearningRateSchedule], boundaries: list[int]):
-        self.schedules = _checks.schedule_list("schedules", schedules)
+        self.schedules = _validation.schedule_list("schedules", schedules)
         if not isinstance(boundaries, (list, tuple)):
             raise TypeError(
-                "`boundaries` must be a list of steps. "
+                "`boundaries` must be a list of integer steps. "
                 f"Received: boundaries={boundaries!r}"
             )
         if len(boundaries) != len(schedules) - 1:
@@ -71,7 +72,7 @@ class Join(Schedule):
                 f"length {len(boundaries)}"
             )
         self.boundaries = [
-            _checks.integer(f"boundaries[{i}]", b, minimum=1)
+            _validation.step_count(f"boundaries[{i}]", b, minimum=1)
             for i, b in enumerate(boundaries)
         ]
         if any(b <= a for a, b in itertools.pairwise(self.boundaries)):
@@ -114,6 +115,14 @@ class Join(Schedule):
     def _horizon(self) -> int | None:
         last = getattr(self.schedules[-1], "_horizon", lambda: None)()
         return (self.boundaries or [0])[-1] + (last or 0)
+
+    def _value_range(self) -> tuple[float, float] | None:
+        lengths = np.diff([0, *self.boundaries]).tolist()
+        ranges = [
+            _range.window_range(piece, length)
+            for piece, length in zip(self.schedules, lengths, strict=False)
+        ]
+        return _range.union([*ranges, _range.value_range(self.schedules[-1])])
 
 
 class _Group:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import keras
 
-from coolkeras.schedules import _checks, _time
+from coolkeras import _validation
+from coolkeras.schedules import _range, _time
 from coolkeras.schedules.base import Schedule
 
 __all__ = ["Linear"]
@@ -37,9 +38,9 @@ class Linear(Schedule):
     _vector_fields = ("start", "end", "steps")
 
     def __init__(self, start: float, end: float, steps: int):
-        self.start = _checks.number("start", start)
-        self.end = _checks.number("end", end)
-        self.steps = _checks.integer("steps", steps, minimum=1)
+        self.start = _validation.number("start", start)
+        self.end = _validation.number("end", end)
+        self.steps = _validation.step_count("steps", steps, minimum=1)
 
     def _evaluate(self, whole, frac):
         done, remaining = _time.progress(whole, frac, self.steps)
@@ -47,3 +48,6 @@ class Linear(Schedule):
 
     def _horizon(self) -> int:
         return self.steps
+
+    def _value_range(self) -> tuple[float, float]:
+        return _range.hull(self.start, self.end)

@@ -3,50 +3,50 @@
 from __future__ import annotations
 
 import itertools
-import numbers
 from typing import Any
 
 import keras
 import numpy as np
 
-from coolkeras.schedules import _checks, _time
+from coolkeras import _validation
 from coolkeras.schedules import _ops as ops
+from coolkeras.schedules import _range, _time
 from coolkeras.schedules.base import Schedule
 
 __all__ = ["PiecewiseConstant", "PiecewiseLinear"]
 
 
 def _check_points(points: Any) -> dict[int, float]:
-    if isinstance(points, keras.optimizers.schedules.LearningRateSchedule):
+    if not isinstance(points, dict):
         raise TypeError(
-            f"`points` must be a dict {{step: value}}, not a schedule. "
-            f"Received: points={points!r}"
+            "`points` must be a dict mapping integer steps to values, e.g. "
+            f"{{0: 0.1, 1000: 0.01}}. Received: points={points!r}"
         )
-    if not isinstance(points, dict) or not points:
+    if not points:
         raise ValueError(
             "`points` must be a non-empty dict mapping integer steps to values, "
             f"e.g. {{0: 0.1, 1000: 0.01}}. Received: points={points!r}"
         )
-    steps = list(points)
-    for step in steps:
-        if (
-            isinstance(step, bool)
-            or not isinstance(step, numbers.Integral)
-            or not 0 <= step <= _checks.MAX_STEP
-        ):
-            raise ValueError(
-                "`points` must map integer steps >= 0 to values. "
-                f"Received: points={points!r} with step {step!r}"
+    checked = {}
+    for step, value in points.items():
+        try:
+            whole = _validation.integer(
+                "step", step, minimum=0, maximum=_validation.MAX_STEP
             )
+        except (TypeError, ValueError) as e:
+            raise type(e)(
+                "`points` must map integer steps in "
+                f"[0, {_validation.MAX_STEP}] to values; {step!r} is not one. "
+                f"Received: points={points!r}"
+            ) from None
+        checked[whole] = _validation.number(f"points[{whole}]", value)
+    steps = list(checked)
     if any(later <= earlier for earlier, later in itertools.pairwise(steps)):
         raise ValueError(
             "`points` must list its steps in increasing order. "
             f"Received: points={points!r}"
         )
-    return {
-        int(step): _checks.number(f"points[{step}]", value)
-        for step, value in points.items()
-    }
+    return checked
 
 
 class _Piecewise(Schedule):
@@ -76,6 +76,10 @@ class _Piecewise(Schedule):
 
     def _horizon(self) -> int:
         return max(self.points)
+
+    def _value_range(self) -> tuple[float, float]:
+        # Every value is a point's, or between two points (from_zero's included).
+        return _range.hull(*self._values.numpy.tolist())
 
 
 @keras.saving.register_keras_serializable(package="coolkeras")
@@ -121,11 +125,7 @@ class PiecewiseLinear(_Piecewise):
 
     def __init__(self, points: dict[int, float], from_zero: bool = False):
         super().__init__(points)
-        if not isinstance(from_zero, bool):
-            raise TypeError(
-                f"`from_zero` must be True or False. Received: from_zero={from_zero!r}"
-            )
-        self.from_zero = from_zero
+        self.from_zero = _validation.boolean("from_zero", from_zero)
         if from_zero and 0 not in self.points:
             self._tables({0: 0.0, **self.points})
         self._lengths = ops.Table(np.diff(self._steps.numpy), "int32")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import keras
 
-from coolkeras.schedules import _checks, _time
+from coolkeras import _validation
 from coolkeras.schedules import _ops as ops
+from coolkeras.schedules import _range, _time
 from coolkeras.schedules.base import Schedule
 
 __all__ = ["Polynomial"]
@@ -72,18 +73,11 @@ class Polynomial(Schedule):
         power: float = 1.0,
         power_of: str = "remaining",
     ):
-        self.start = _checks.number("start", start)
-        self.end = _checks.number("end", end)
-        self.steps = _checks.integer("steps", steps, minimum=1)
-        self.power = _checks.number("power", power)
-        if self.power <= 0:
-            raise ValueError(f"`power` must be > 0. Received: power={power!r}")
-        if power_of not in _POWER_OF:
-            raise ValueError(
-                f"`power_of` must be one of {_POWER_OF}. "
-                f"Received: power_of={power_of!r}"
-            )
-        self.power_of = power_of
+        self.start = _validation.number("start", start)
+        self.end = _validation.number("end", end)
+        self.steps = _validation.step_count("steps", steps, minimum=1)
+        self.power = _validation.number("power", power, low=0, low_open=True)
+        self.power_of = _validation.string_choice("power_of", power_of, _POWER_OF)
 
     def _evaluate(self, whole, frac):
         done, remaining = _time.progress(whole, frac, self.steps)
@@ -95,6 +89,9 @@ class Polynomial(Schedule):
 
     def _horizon(self) -> int:
         return self.steps
+
+    def _value_range(self) -> tuple[float, float]:
+        return _range.hull(self.start, self.end)
 
 
 def _power_pair(x, y, power):

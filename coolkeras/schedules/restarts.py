@@ -7,8 +7,9 @@ import math
 import keras
 import numpy as np
 
-from coolkeras.schedules import _checks, _time
+from coolkeras import _validation
 from coolkeras.schedules import _ops as ops
+from coolkeras.schedules import _range, _time
 from coolkeras.schedules.base import Schedule
 
 __all__ = ["Restarts"]
@@ -75,19 +76,12 @@ class Restarts(Schedule):
         period_factor: float = 1.0,
         value_factor: float = 1.0,
     ):
-        self.schedule = _checks.schedule("schedule", schedule)
-        self.period = _checks.integer("period", period, minimum=1)
-        self.period_factor = _checks.number("period_factor", period_factor)
-        if self.period_factor < 1:
-            raise ValueError(
-                "`period_factor` must be >= 1. "
-                f"Received: period_factor={period_factor!r}"
-            )
-        self.value_factor = _checks.number("value_factor", value_factor)
-        if self.value_factor <= 0:
-            raise ValueError(
-                f"`value_factor` must be > 0. Received: value_factor={value_factor!r}"
-            )
+        self.schedule = _validation.schedule("schedule", schedule)
+        self.period = _validation.step_count("period", period, minimum=1)
+        self.period_factor = _validation.number("period_factor", period_factor, low=1)
+        self.value_factor = _validation.number(
+            "value_factor", value_factor, low=0, low_open=True
+        )
         if self.period_factor != 1:
             self._cycle_tables()
 
@@ -98,7 +92,7 @@ class Restarts(Schedule):
         start, stretch = 0, 1  # exact: ints for an integral factor
         if not integral:
             start, stretch = 0.0, 1.0
-        while start <= _checks.MAX_STEP:
+        while start <= _validation.MAX_STEP:
             floors.append(math.floor(start))
             fractions.append(start - math.floor(start))
             stretches.append(stretch)
@@ -144,3 +138,7 @@ class Restarts(Schedule):
 
     def _horizon(self) -> int:
         return int(self.period * sum(self.period_factor**i for i in range(3)))
+
+    def _value_range(self) -> tuple[float, float] | None:
+        # The first cycle runs the schedule's steps 0 .. period - 1 as they are.
+        return _range.window_range(self.schedule, self.period)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import keras
 
-from coolkeras.schedules import _checks, _time
+from coolkeras import _validation
+from coolkeras.schedules import _range, _time
 from coolkeras.schedules.base import Schedule
 
 __all__ = ["Multiply", "Scale"]
@@ -35,14 +36,18 @@ class Scale(Schedule):
     _fields = ("schedule", "factor")
 
     def __init__(self, schedule: LearningRateSchedule, factor: float):
-        self.schedule = _checks.schedule("schedule", schedule)
-        self.factor = _checks.number("factor", factor)
+        self.schedule = _validation.schedule("schedule", schedule)
+        self.factor = _validation.number("factor", factor)
 
     def _evaluate(self, whole, frac):
         return self.factor * _time.evaluate(self.schedule, whole, frac)
 
     def _horizon(self) -> int | None:
         return getattr(self.schedule, "_horizon", lambda: None)()
+
+    def _value_range(self) -> tuple[float, float] | None:
+        inner = _range.value_range(self.schedule)
+        return None if inner is None else _range.hull(*(self.factor * v for v in inner))
 
 
 @keras.saving.register_keras_serializable(package="coolkeras")
@@ -71,7 +76,7 @@ class Multiply(Schedule):
     _fields = ("schedules",)
 
     def __init__(self, schedules: list[LearningRateSchedule]):
-        self.schedules = _checks.schedule_list("schedules", schedules)
+        self.schedules = _validation.schedule_list("schedules", schedules)
 
     def _evaluate(self, whole, frac):
         value = _time.evaluate(self.schedules[0], whole, frac)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from coolkeras.schedules import _checks, _time
+from coolkeras import _validation
 from coolkeras.schedules import _ops as ops
+from coolkeras.schedules import _range, _time
 from coolkeras.schedules.base import Schedule
 from coolkeras.schedules.epochs import UnknownStepsPerEpoch
 
@@ -68,10 +69,10 @@ class Warmup(Schedule):
         start: float = 0.0,
         offset: int = 0,
     ):
-        self.schedule = _checks.schedule("schedule", schedule)
-        self.steps = _checks.integer("steps", steps, minimum=0)
-        self.start = _checks.number("start", start)
-        self.offset = _checks.integer("offset", offset, minimum=0)
+        self.schedule = _validation.schedule("schedule", schedule)
+        self.steps = _validation.step_count("steps", steps, minimum=0)
+        self.start = _validation.number("start", start)
+        self.offset = _validation.step_count("offset", offset, minimum=0)
         if self.offset > self.steps:
             raise ValueError(
                 f"`offset` must be in [0, steps={self.steps}]. Received: "
@@ -93,7 +94,7 @@ class Warmup(Schedule):
 
     def _evaluate(self, whole, frac):
         if self.offset:
-            whole = ops.minimum(whole, _checks.MAX_STEP - self.offset) + self.offset
+            whole = ops.minimum(whole, _validation.MAX_STEP - self.offset) + self.offset
         if self.steps == 0:
             return _time.evaluate(self.schedule, whole, frac)
         peak = self._known_peak()
@@ -109,3 +110,11 @@ class Warmup(Schedule):
     def _horizon(self) -> int:
         inner = getattr(self.schedule, "_horizon", lambda: None)()
         return self.steps + (inner or 0)
+
+    def _value_range(self) -> tuple[float, float] | None:
+        inner = _range.value_range(self.schedule)  # all of it runs after the ramp
+        peak = self._known_peak()
+        if inner is None or peak is None or self.steps == 0:
+            return inner
+        first = self.start + (peak - self.start) * self.offset / self.steps
+        return _range.hull(first, *inner)  # the ramp goes from `first` to `peak`

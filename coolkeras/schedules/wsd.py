@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from coolkeras.schedules import _checks
+from coolkeras import _validation
 from coolkeras.schedules.base import Schedule
 from coolkeras.schedules.constant import Constant
 from coolkeras.schedules.cosine import Cosine
@@ -74,18 +74,15 @@ def warmup_stable_decay(
     >>> [round(v, 4) for v in s.values(range(11)).tolist()]
     [0.0, 0.5, 1.0, 1.0, 1.0, 1.0, 0.5, 0.2929, 0.134, 0.0, 0.0]
     """
-    peak = _checks.number("peak", peak)
-    start = _checks.number("start", start)
-    end = _checks.number("end", end)
+    peak = _validation.number("peak", peak)
+    start = _validation.number("start", start)
+    end = _validation.number("end", end)
     lengths = [
-        _checks.integer(name, value, minimum=0)
+        _validation.step_count(name, value, minimum=0)
         for name, value in (("warmup", warmup), ("stable", stable), ("decay", decay))
     ]
-    for name, shape in (("warmup_shape", warmup_shape), ("decay_shape", decay_shape)):
-        if shape not in _SHAPES:
-            raise ValueError(
-                f"`{name}` must be one of {_SHAPES}. Received: {name}={shape!r}"
-            )
+    warmup_shape = _validation.string_choice("warmup_shape", warmup_shape, _SHAPES)
+    decay_shape = _validation.string_choice("decay_shape", decay_shape, _SHAPES)
     stages = [
         (lengths[0], lambda: _ramp(warmup_shape, start, peak, lengths[0], rises=True)),
         (lengths[1], lambda: Constant(peak)),

@@ -8,6 +8,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from coolkeras import _validation
 from coolkeras.testing import _call_checks, _state_checks
 from coolkeras.testing._check_support import (
     Context,
@@ -40,7 +41,6 @@ def _is_axis(d: Any) -> bool:
 
 
 def _normalize_shapes(input_shape: Any) -> tuple[list[tuple], bool]:
-    problem = None
     if isinstance(input_shape, (tuple, list)):
         if all(_is_axis(d) for d in input_shape):
             return [tuple(None if d is None else int(d) for d in input_shape)], False
@@ -51,12 +51,15 @@ def _normalize_shapes(input_shape: Any) -> tuple[list[tuple], bool]:
             return [
                 tuple(None if d is None else int(d) for d in s) for s in input_shape
             ], True
-        problem = "every axis must be a positive int or None."
+        error, problem = ValueError, "every axis must be a positive int or None."
     elif isinstance(input_shape, (int, np.integer)) and not isinstance(
-        input_shape, bool
+        input_shape, (bool, np.bool_)
     ):
+        error = TypeError
         problem = f"a shape is a tuple; did you mean input_shape=({input_shape},)?"
-    raise ValueError(
+    else:
+        error, problem = TypeError, None
+    raise error(
         "`input_shape` must be the shape of one sample without the batch axis: a "
         "tuple of positive ints or None, e.g. (4,) or (None, 8), or a list of such "
         "tuples for a layer that takes several inputs"
@@ -65,32 +68,58 @@ def _normalize_shapes(input_shape: Any) -> tuple[list[tuple], bool]:
     )
 
 
-def _validate(layer, batch_size, expect_training_difference, skip) -> set[str]:
-    if not isinstance(layer, keras.layers.Layer):
+def _check_dtype(input_dtype: Any) -> str:
+    if isinstance(input_dtype, (bool, np.bool_)) or input_dtype is None:
         raise TypeError(
-            f"`layer` must be a keras.layers.Layer instance. Received: layer={layer!r}"
+            f"`input_dtype` must be a dtype name such as 'float32'. "
+            f"Received: input_dtype={input_dtype!r}"
         )
-    if (
-        not isinstance(batch_size, int)
-        or isinstance(batch_size, bool)
-        or (batch_size < 2)
+    try:
+        return keras.backend.standardize_dtype(input_dtype)
+    except (TypeError, ValueError, AttributeError):
+        error = ValueError if isinstance(input_dtype, str) else TypeError
+        raise error(
+            f"`input_dtype` must be a dtype name such as 'float32'. "
+            f"Received: input_dtype={input_dtype!r}"
+        ) from None
+
+
+def _check_skip(skip: Any) -> set[str]:
+    if isinstance(skip, str):
+        skip = [skip]
+    if not isinstance(skip, (list, tuple, set, frozenset)) or not all(
+        isinstance(name, str) for name in skip
     ):
-        raise ValueError(
-            f"`batch_size` must be an int >= 2. Received: batch_size={batch_size!r}"
+        raise TypeError(
+            "`skip` must be a check name or a list of them, among "
+            f"{list(CHECKS[2:])}. Received: skip={skip!r}"
         )
-    if expect_training_difference not in (None, True, False):
-        raise ValueError(
-            "`expect_training_difference` must be None, True or False. "
-            f"Received: expect_training_difference={expect_training_difference!r}"
-        )
-    skip = {skip} if isinstance(skip, str) else set(skip)
+    skip = set(skip)
     unknown = sorted(skip - set(CHECKS) - {"symbolic_call", "eager_call"})
     if unknown or skip & {"symbolic_call", "eager_call"}:
         raise ValueError(
             f"`skip` must name checks among {list(CHECKS[2:])} (the symbolic and "
             f"eager calls always run). Received: skip={sorted(skip)!r}"
         )
-    return skip
+    return {str(name) for name in skip}
+
+
+def _validate(layer, batch_size, expect_training_difference, skip, seed, rtol, atol):
+    if not isinstance(layer, keras.layers.Layer):
+        raise TypeError(
+            f"`layer` must be a keras.layers.Layer instance. Received: layer={layer!r}"
+        )
+    return {
+        "batch_size": _validation.integer("batch_size", batch_size, minimum=2),
+        "expect_training_difference": _validation.boolean(
+            "expect_training_difference", expect_training_difference, allow_none=True
+        ),
+        "skip": _check_skip(skip),
+        # numpy's generators take seeds >= 0.
+        "seed": _validation.integer("seed", seed, minimum=0),
+        "rtol": _validation.number("rtol", rtol, low=0),
+        "atol": _validation.number("atol", atol, low=0),
+    }
 
 
 def check_layer(
@@ -156,9 +185,12 @@ def check_layer(
 
     Raises:
         LayerCheckError: when a check fails.
-        ValueError: when `input_shape` is not a shape, or the layer rejects it,
-            or another argument is invalid.
-        TypeError: when `layer` is not a Keras layer.
+        TypeError: when an argument has the wrong type: `layer` is not a
+            Keras layer, `input_shape` not a tuple or list, `batch_size` or
+            `seed` not an integer, ... (numpy scalars count as numbers).
+        ValueError: when an argument has a bad value (`batch_size < 2`, a
+            negative tolerance, an unknown check in `skip`, an axis <= 0 in
+            `input_shape`), or the layer rejects the input shape.
 
     Example:
 
@@ -168,14 +200,20 @@ def check_layer(
     >>> report.output_shapes, report.training_changes_output
     ([(2, 3)], False)
     """
-    skip = _validate(layer, batch_size, expect_training_difference, skip)
+    checked = _validate(
+        layer, batch_size, expect_training_difference, skip, seed, rtol, atol
+    )
     shapes, multi_input = _normalize_shapes(input_shape)
-    rng = np.random.default_rng(seed)
+    input_dtype = _check_dtype(input_dtype)
+    batch_size, skip = checked["batch_size"], checked["skip"]
+    expect_training_difference = checked["expect_training_difference"]
+    rtol, atol = checked["rtol"], checked["atol"]
+    rng = np.random.default_rng(checked["seed"])
     ctx = Context(
         layer=layer,
         shapes=shapes,
         multi_input=multi_input,
-        input_dtype=keras.backend.standardize_dtype(input_dtype),
+        input_dtype=input_dtype,
         data=make_data(shapes, input_dtype, batch_size, rng),
         rtol=rtol,
         atol=atol,

@@ -33,7 +33,9 @@ CASES = [(arg, value) for arg, values in BAD_VALUES.items() for value in values]
 def test_bad_value_is_refused_naming_the_argument_and_the_value(arg, value):
     x, y = tiny_data()
     kwargs = {"mode": "max", arg: value}
-    with pytest.raises(ValueError) as info:
+    # TypeError for a wrong type, ValueError for a bad value (tests/test_bad_input.py
+    # checks which is which).
+    with pytest.raises((TypeError, ValueError)) as info:
         Evaluator({"acc": lambda t, p: 0.0}, data=(x, y), **kwargs)
     received = f"Received: {arg}={value!r}"
     if arg == "mode" and isinstance(value, dict):

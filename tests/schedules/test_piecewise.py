@@ -85,12 +85,12 @@ def test_config_round_trip_turns_json_string_keys_back_into_steps():
         ({}, ValueError),
         ({0: 1.0, 100: 0.5, 50: 0.1}, ValueError),  # unsorted
         ({0: 1.0, -10: 0.5}, ValueError),  # negative
-        ({0: 1.0, 2.5: 0.5}, ValueError),  # not an integer step
-        ({"0": 1.0}, ValueError),
+        ({0: 1.0, 2.5: 0.5}, TypeError),  # not an integer step
+        ({"0": 1.0}, TypeError),
         ({0: float("nan")}, ValueError),
         ({0: float("inf")}, ValueError),
         ({0: Constant(1.0)}, TypeError),
-        ([(0, 1.0)], ValueError),
+        ([(0, 1.0)], TypeError),
         (Constant(1.0), TypeError),
     ],
 )

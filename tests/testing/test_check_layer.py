@@ -369,15 +369,20 @@ def test_check_does_not_change_weights():
 # Bad input to check_layer itself.
 
 
-def test_input_shape_not_a_shape():
-    for bad in [4, (4.0,), (0,), (-1, 3), "4", (True,), [(4,), "x"], None]:
-        with pytest.raises(ValueError, match="`input_shape` must be the") as info:
-            check_layer(keras.layers.Dense(2), bad)
-        assert f"Received: input_shape={bad!r}" in str(info.value)
+@pytest.mark.parametrize(
+    "bad, error",
+    [(4, TypeError), ("4", TypeError), (None, TypeError), ((4.0,), ValueError),
+     ((0,), ValueError), ((-1, 3), ValueError), ((True,), ValueError),
+     ([(4,), "x"], ValueError)],
+)
+def test_input_shape_not_a_shape(bad, error):
+    with pytest.raises(error, match="`input_shape` must be the") as info:
+        check_layer(keras.layers.Dense(2), bad)
+    assert f"Received: input_shape={bad!r}" in str(info.value)
 
 
 def test_input_shape_int_suggests_tuple():
-    with pytest.raises(ValueError, match=r"did you mean input_shape=\(4,\)\?"):
+    with pytest.raises(TypeError, match=r"did you mean input_shape=\(4,\)\?"):
         check_layer(keras.layers.Dense(2), 4)
 
 
@@ -394,7 +399,7 @@ def test_other_bad_arguments():
         check_layer(lambda x: x, (3,))
     with pytest.raises(ValueError, match=r"Received: batch_size=1"):
         check_layer(keras.layers.Dense(2), (3,), batch_size=1)
-    with pytest.raises(ValueError, match=r"Received: expect_training_difference='y"):
+    with pytest.raises(TypeError, match=r"Received: expect_training_difference='y"):
         check_layer(keras.layers.Dense(2), (3,), expect_training_difference="yes")
     with pytest.raises(ValueError, match=r"Received: skip=\['saveing'\]"):
         check_layer(keras.layers.Dense(2), (3,), skip=["saveing"])
