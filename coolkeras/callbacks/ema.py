@@ -11,7 +11,7 @@ from typing import Any
 
 import keras
 
-from coolkeras import _keras_internals
+from coolkeras import _keras_internals, _validation
 from coolkeras import _training_state as training_state
 from coolkeras.attach import attach
 from coolkeras.callbacks import _ema_state
@@ -82,8 +82,8 @@ class EMA(keras.callbacks.Callback):
             Defaults to `"keep_raw"`.
 
     Raises:
-        TypeError: if `decay` is neither a number nor a schedule, or a flag
-            is not a bool.
+        TypeError: if `decay` is neither a number nor a schedule, a flag is
+            not a bool, or `start_step` is not an integer.
         ValueError: if an argument is out of range (the message names it and
             its value); at training start, if the model already averages
             other variables.
@@ -115,25 +115,14 @@ class EMA(keras.callbacks.Callback):
     ):
         super().__init__()
         self.decay = _check_decay(decay)
-        self.debias = _check_bool("debias", debias)
-        if (
-            isinstance(start_step, bool)
-            or not isinstance(start_step, numbers.Integral)
-            or start_step < 0
-        ):
-            raise ValueError(
-                "`start_step` must be an integer >= 0. "
-                f"Received: start_step={start_step!r}"
-            )
-        self.start_step = int(start_step)
-        self.include_non_trainable = _check_bool(
+        self.debias = _validation.boolean("debias", debias)
+        self.start_step = _validation.integer("start_step", start_step, minimum=0)
+        self.include_non_trainable = _validation.boolean(
             "include_non_trainable", include_non_trainable
         )
-        if on_train_end not in _ON_TRAIN_END:
-            raise ValueError(
-                f"`on_train_end` must be one of {_ON_TRAIN_END}. "
-                f"Received: on_train_end={on_train_end!r}"
-            )
+        on_train_end = _validation.string_choice(
+            "on_train_end", on_train_end, _ON_TRAIN_END
+        )
         self.on_train_end_choice = on_train_end
         self._state = None
         self._in_fit = False
@@ -349,12 +338,6 @@ class EMA(keras.callbacks.Callback):
         """
         model = keras.models.load_model(filepath, **kwargs)
         return EMA.load_weights(model, filepath, weights=weights)
-
-
-def _check_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"`{name}` must be True or False. Received: {name}={value!r}")
-    return value
 
 
 def _check_decay(decay: Any) -> float | Hyperparameter:
