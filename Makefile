@@ -21,8 +21,10 @@ $(VENV)/.test: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e ".[dev,jax,tensorflow,torch]"
 	touch $@
 
+# The docs' figures are drawn at build time by coolkeras' own code (the demo
+# trains on JAX): the docs need the demo's packages and a backend too.
 $(VENV)/.docs: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
-	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e ".[docs]"
+	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e ".[docs,demo,jax]"
 	touch $@
 
 demo: $(VENV)/.demo-$(DEMO_BACKEND)
@@ -54,7 +56,7 @@ bench: $(VENV)/.test
 
 # The docs site (mkdocs.yml, docs/) into site/; any warning fails the build.
 docs: $(VENV)/.docs
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 KERAS_BACKEND=jax $(BIN)/mkdocs build --strict
 
 # Release checks, not part of `make test`: build sdist + wheel into dist/ and
 # check their metadata; then install the wheel into a clean temporary venv and

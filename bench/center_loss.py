@@ -6,6 +6,12 @@ of `bench/_timing.py`: interleaved runs after a warm-up, median of per-repeat
 steps/s ratios to the softmax run, and an A/A control whose spread bounds the
 precision of the other ratios.
 
+The A/A control is a second, separately built softmax model. On a shared
+machine, give PyTorch one intra-op thread (`OMP_NUM_THREADS=1`): with two
+threads on a loaded 2-core machine its steps spin-wait (measured: 230 ms a step
+instead of 17 ms). `BENCH_REPEATS` and `BENCH_STEPS` set the repeats and the
+steps per run (JAX's steps are short: give it more, e.g. 200).
+
 Run: `KERAS_BACKEND=jax python bench/center_loss.py`.
 """
 
@@ -23,8 +29,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _timing  # noqa: E402
 
 BATCH = 128
-STEPS = 100
-REPEATS = 9
+STEPS = int(os.environ.get("BENCH_STEPS", 50))
+REPEATS = int(os.environ.get("BENCH_REPEATS", 15))
 
 
 def _network():
@@ -73,7 +79,10 @@ def main() -> None:
     }
     variants["softmax"]()  # extra warm-up epoch for the baseline's first runs
     print(f"{STEPS} steps of batch {BATCH} per run, {REPEATS} interleaved repeats")
-    results = _timing.compare(variants, baseline="softmax", repeats=REPEATS)
+    control = epochs_runner(softmax_model(), x, y)
+    results = _timing.compare(
+        variants, baseline="softmax", repeats=REPEATS, control=control
+    )
     _timing.report(keras.backend.backend(), results)
 
 

@@ -417,3 +417,55 @@ def read_eagerly(variable: keras.Variable) -> np.ndarray:
     if value is None:
         value = keras.ops.convert_to_numpy(variable.value)
     return np.asarray(value)
+
+
+def reduce_loss(values, sample_weight, reduction: str, dtype):
+    """Reduces per-sample loss values the way a Keras `Loss` does.
+
+    Applies `sample_weight` (broadcast to the values' rank), then `reduction`,
+    and under a `tf.distribute` strategy divides by the number of replicas, as
+    `keras.losses.Loss.__call__` does. For a loss that overrides `__call__` to
+    see `sample_weight`.
+    """
+    from keras.src.losses import loss as _loss
+
+    return _loss.reduce_weighted_values(
+        values, sample_weight=sample_weight, reduction=reduction, dtype=dtype
+    )
+
+
+def keras_history(tensor):
+    """`(operation, node_index, tensor_index)` of the call that made a symbolic
+    tensor (an `Input`'s is its `InputLayer`), or `None` for other values."""
+    history = getattr(tensor, "_keras_history", None)
+    if history is None or history.operation is None:
+        return None
+    return tuple(history)
+
+
+def depends_on(tensor, other) -> bool:
+    """Whether the symbolic `tensor` is computed from the symbolic `other`.
+
+    Walks the functional graph upward from `tensor` through the nodes Keras
+    records when a layer is called on symbolic tensors.
+    """
+    target = keras_history(other)
+    stack, seen = [tensor], set()
+    while stack:
+        current = stack.pop()
+        history = keras_history(current)
+        if current is other or (history is not None and history == target):
+            return True
+        if history is None:
+            continue
+        operation, node_index, _ = history
+        if (id(operation), node_index) in seen:
+            continue
+        seen.add((id(operation), node_index))
+        stack.extend(operation._inbound_nodes[node_index].input_tensors)
+    return False
+
+
+def child_layers(layer: keras.layers.Layer) -> list:
+    """The layers `layer` tracks directly (a model's layers, a layer's sublayers)."""
+    return list(layer._flatten_layers(include_self=False, recursive=False))

@@ -487,8 +487,12 @@ SPECS = [
         lambda **k: CenterLossObjective(**k),
         lambda: {"layer": _center_layer()},
         {
+            # A string is the layer's path in the model: a loss read from a
+            # file binds to that layer when the model first runs.
             "layer": Arg(
-                _center_layer(), bad=((keras.layers.Dense(1), T), (CenterLoss(), V))
+                _center_layer(),
+                ok=frozenset({"str"}),
+                bad=((keras.layers.Dense(1), T), (CenterLoss(), V)),
             ),
             "classification_loss": Arg(
                 None,

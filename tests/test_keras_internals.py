@@ -411,6 +411,46 @@ def test_set_learning_rate_object_evaluates_nothing():
     assert internals.optimizer_learning_rate_object(optimizer) is schedule
 
 
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "none"])
+def test_reduce_loss_weighs_and_reduces_like_a_keras_loss(reduction):
+    values = np.array([1.0, 2.0, 4.0], "float32")
+    weights = np.array([0.5, 0.0, 2.0], "float32")
+    got = internals.reduce_loss(values, weights, reduction, "float32")
+    expected = {"sum_over_batch_size": 8.5 / 3, "sum": 8.5, "none": values * weights}
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(got), expected[reduction])
+    mse = keras.losses.MeanSquaredError(reduction=reduction)
+    y_true, y_pred = np.zeros((3, 1), "float32"), np.sqrt(values)[:, None]
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(got),
+        keras.ops.convert_to_numpy(mse(y_true, y_pred, sample_weight=weights)),
+        rtol=1e-6,
+    )
+
+
+def test_keras_history_and_depends_on_follow_the_functional_graph():
+    inputs = keras.Input((4,))
+    dense = keras.layers.Dense(2)
+    features = dense(inputs)
+    logits = keras.layers.Dense(3)(features)
+    other = keras.layers.Dense(3)(inputs)
+    assert internals.keras_history(features) == (dense, 0, 0)
+    assert isinstance(internals.keras_history(inputs)[0], keras.layers.InputLayer)
+    assert internals.keras_history(np.zeros(2)) is None
+    assert internals.depends_on(logits, features)
+    assert internals.depends_on(logits, inputs)
+    assert not internals.depends_on(features, logits)
+    assert not internals.depends_on(other, features)
+
+
+def test_child_layers_are_the_direct_ones():
+    inner = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2, name="d")])
+    inputs = keras.Input((2,))
+    outer = keras.Model(inputs, inner(inputs))
+    names = [layer.name for layer in internals.child_layers(outer)]
+    assert inner.name in names and "d" not in names
+    assert "d" in [layer.name for layer in internals.child_layers(inner)]
+
+
 def test_scalar_tensor_and_host_int():
     tensor = internals.scalar_tensor(np.float32(0.25))
     assert keras.backend.standardize_dtype(tensor.dtype) == "float32"

@@ -3,19 +3,20 @@
 
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING, Any
 
 import keras
 from keras import ops
 
-from coolkeras import _validation
+from coolkeras import _keras_internals, _validation
 from coolkeras.attach import attach_calling_model
 from coolkeras.hyperparameter import (
     Hyperparameter,
     current_value,
     number_or_hyperparameter,
 )
+from coolkeras.layers import _center_loss_wiring as wiring
+from coolkeras.layers._center_loss_rule import PaperRuleState
 
 if TYPE_CHECKING:
     from coolkeras.layers.center_loss_objective import (
@@ -26,12 +27,6 @@ if TYPE_CHECKING:
 __all__ = ["CenterLoss"]
 
 _UPDATES = ("gradient", "paper")
-
-# The latest `CenterLoss` layer created under each name. `load_model` creates a
-# model's layers and then, at once, its compile config: a loss read from a file
-# binds to the layer of the model just loaded. (Keras' object sharing cannot do
-# it: the model config is copied before the compile config is serialized.)
-_LATEST_BY_NAME: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
 
 def _initializer(value: Any) -> keras.initializers.Initializer:
@@ -67,7 +62,25 @@ class CenterLoss(keras.layers.Layer):
       the paper's rule c_j ← c_j − α·Σ_{i: y_i=j}(c_j − f_i) / (1 + n_j), with
       `n_j` the count of class `j` in the batch, using the features of that step.
       λ then weighs only the pull on the features. `evaluate` and `predict` never
-      move the centers.
+      move the centers: a training step is one that records gradients of the
+      loss (`fit`, `train_on_batch`, a custom loop under a gradient tape).
+
+    `sample_weight` (and `class_weight`) weigh the center term like the
+    classification loss, and the paper rule's counts and sums: `n_j` is the sum
+    of the weights of class `j`, and a sample of weight 0 moves no center. With
+    `gradient_accumulation_steps=k`, the optimizer updates once per k
+    micro-batches and so do the paper rule's centers: the counts and sums of the
+    k micro-batches are added up (in the layer's state, not its weights) and
+    the centers move once, on the micro-batch where the weights move, as if the
+    k micro-batches were one batch; until then every micro-batch sees the same
+    centers. Such a model is attached (`coolkeras.attach`), so its schedules
+    count updates as the rule does.
+
+    A sparse label outside `[0, classes)` (of a sample whose weight is not 0)
+    makes the loss NaN on every backend, also inside a compiled JAX or
+    TensorFlow step, which cannot raise: that sample adds nothing to the
+    gradients or the centers, and `keras.callbacks.TerminateOnNaN` stops
+    training at that batch. Labels are never clamped into range.
 
     Wiring: the labels are only known to the loss, so the layer joins the
     classifier's output (logits or probabilities, width = number of classes) and
@@ -77,7 +90,13 @@ class CenterLoss(keras.layers.Layer):
     Labels go to `fit` once; they may be sparse (`(B,)`, `(B, 1)`) or one-hot. For
     inference, build a second model that ends at the classifier: it needs no
     labels and carries no centers. Both models save and load with the default
-    `safe_mode=True`; a loaded training model's loss updates the loaded layer.
+    `safe_mode=True`. The loss holds its layer; a loaded loss is bound to the
+    layer whose output it is compiled on, in the model it is compiled with (two
+    same-named layers in two sub-models each get their own), the first time
+    that model runs. Miswiring is refused before anything trains: the inputs in
+    the wrong order (features computed from the head) when the layer is called,
+    and, at the first run of the compiled model, a joined output compiled with
+    any loss other than its layer's `loss()`.
 
     Args:
         weight: λ, the non-negative weight of the center term: a number, a
@@ -94,8 +113,7 @@ class CenterLoss(keras.layers.Layer):
     Call arguments:
         inputs: `[head, features]`: the classifier output `(B, classes)` and the
             features `(B, dim)`.
-        training: whether the call is a training step (the paper rule updates
-            the centers only then).
+        training: unused: the loss knows a training step by its gradients.
 
     Returns:
         The `(B, classes + dim)` concatenation of `head` and `features`, to be the
@@ -107,8 +125,9 @@ class CenterLoss(keras.layers.Layer):
         ValueError: at construction, for `weight < 0` (a schedule's or
             hyperparameter's values too, as far as they are known), `alpha`
             outside (0, 1] or an unknown `update`; when called, for inputs
-            that are not two rank-2 tensors, and, in eager execution (PyTorch,
-            `run_eagerly=True`), labels outside `[0, classes)`.
+            that are not two rank-2 tensors or are in the wrong order; when
+            the compiled model first runs, for a joined output whose loss is
+            not this layer's `loss()`.
 
     Example:
 
@@ -144,8 +163,6 @@ class CenterLoss(keras.layers.Layer):
         self.alpha = _validation.number("alpha", alpha, low=0, low_open=True, high=1)
         self.centers_initializer = _initializer(centers_initializer)
         self.term_tracker = keras.metrics.Mean(name=self.name)
-        self._training_call = False
-        _LATEST_BY_NAME[self.name] = self
 
     def _lambda_value(self):
         """λ as used at this step (the one place that reads `weight`)."""
@@ -176,14 +193,27 @@ class CenterLoss(keras.layers.Layer):
             trainable=self.update == "gradient",
             name="centers",
         )
+        if self.update == "paper":
+            self.paper_state = PaperRuleState(
+                self.num_classes, self.feature_dim, name="paper_state", dtype="float32"
+            )
+
+    def __call__(self, inputs: Any, *args: Any, **kwargs: Any):
+        if (
+            isinstance(inputs, (list, tuple))
+            and len(inputs) == 2
+            and all(isinstance(x, keras.KerasTensor) for x in inputs)
+        ):
+            wiring.check_order(self, *inputs)
+        return super().__call__(inputs, *args, **kwargs)
 
     def call(self, inputs, training=None):
         if isinstance(self.weight, Hyperparameter):
             attach_calling_model()
+        model = _keras_internals.call_entry()
+        if isinstance(model, keras.Model) and getattr(model, "compiled", False):
+            wiring.bind(self, model)
         head, features = inputs
-        # A Python flag read by the loss of the same step (never a tensor): the
-        # trainers call the model, then the loss, in one trace or eager step.
-        self._training_call = bool(training)
         return ops.concatenate(
             [
                 ops.cast(head, self.compute_dtype),

@@ -37,7 +37,7 @@ class Add(Schedule):
     ('Add', [0.00101, 0.00051, 1e-05, 1e-05])
     """
 
-    _fields = ("schedules",)
+    _arguments = ("schedules",)
 
     def __init__(self, schedules: list[LearningRateSchedule]):
         self.schedules = _validation.schedule_list("schedules", schedules)

@@ -35,22 +35,6 @@ class Schedule(LearningRateSchedule):
     Steps before 0 count as step 0. Large steps stay exact: segment starts are
     subtracted in integer arithmetic before any conversion to float.
 
-    Subclasses implement `_evaluate(whole, frac)`, where `whole` is an int32
-    tensor of completed steps and `frac` a float32 tensor in [0, 1) (the
-    fractional part, for per-epoch schedules); both may be arrays, and the
-    computation must be elementwise, without Python branches on their values.
-    When the step is already known on the host (an eager PyTorch train step,
-    `schedule(100)`), they are numpy scalars instead; `keras.ops` accepts
-    those too, and coolkeras' own schedules compute them with numpy, which
-    is what keeps a schedule cheap in an eager train step.
-    They list their constructor arguments in `_fields`, which gives them
-    `get_config`, `from_config` (nested schedules are serialized with
-    `keras.saving.serialize_keras_object`) and `repr`. A schedule whose
-    `_evaluate` also works when some numeric attributes are int32 / float32
-    values of the same shape as `whole` (looked up per element) lists those in
-    `_vector_fields`: `Join` then evaluates all its pieces of that class with the
-    same other arguments at once, from tables, whatever their number.
-
     Example:
 
     >>> from coolkeras import schedules
@@ -61,7 +45,21 @@ class Schedule(LearningRateSchedule):
     (0.5, 0.25, 1.5, 0.5)
     """
 
-    _fields: tuple[str, ...] = ()
+    # The protocol of coolkeras' own subclasses (not public API):
+    # - `_evaluate(whole, frac)` computes the value, where `whole` is an int32
+    #   tensor of completed steps and `frac` a float32 tensor in [0, 1) (the
+    #   fractional part, for per-epoch schedules). Both may be arrays: the
+    #   computation is elementwise, with no Python branch on their values. When
+    #   the step is known on the host (an eager PyTorch step, `schedule(100)`)
+    #   they are numpy scalars, and the schedules compute in numpy, which keeps
+    #   them cheap in an eager train step.
+    # - `_arguments` lists the constructor arguments: it gives `get_config`,
+    #   `from_config` (nested schedules through
+    #   `keras.saving.serialize_keras_object`) and `repr`.
+    # - `_vector_fields` lists the numeric attributes `_evaluate` also accepts
+    #   as arrays shaped like `whole` (looked up per element): `Join` then
+    #   evaluates all its pieces of that class together, from tables.
+    _arguments: tuple[str, ...] = ()
     _vector_fields: tuple[str, ...] = ()
 
     def __call__(self, step: Any):
@@ -170,14 +168,14 @@ class Schedule(LearningRateSchedule):
     # -- serialization ------------------------------------------------------------
 
     def get_config(self) -> dict[str, Any]:
-        return {name: _serialize(getattr(self, name)) for name in self._fields}
+        return {name: _serialize(getattr(self, name)) for name in self._arguments}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]):
         return cls(**{name: _deserialize(value) for name, value in config.items()})
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
+        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._arguments)
         return f"{type(self).__name__}({args})"
 
 

@@ -32,7 +32,7 @@ class Constant(Schedule):
     0.5
     """
 
-    _fields = ("value",)
+    _arguments = ("value",)
     _vector_fields = ("value",)
 
     def __init__(self, value: float):

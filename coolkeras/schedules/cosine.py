@@ -61,7 +61,7 @@ class Cosine(Schedule):
     [1.0, 0.728553, 0.25, 0.021447, 0.0]
     """
 
-    _fields = ("start", "end", "steps", "exponent", "cycles")
+    _arguments = ("start", "end", "steps", "exponent", "cycles")
     _vector_fields = ("start", "end", "steps")
 
     def __init__(

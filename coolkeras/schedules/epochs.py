@@ -50,7 +50,7 @@ class ByEpoch(Schedule):
         ValueError: if `steps_per_epoch <= 0`.
     """
 
-    _fields = ("schedule", "steps_per_epoch")
+    _arguments = ("schedule", "steps_per_epoch")
 
     def __init__(
         self, schedule: LearningRateSchedule, steps_per_epoch: int | None = None
@@ -234,7 +234,7 @@ def find_by_epoch(obj: Any) -> list[ByEpoch]:
         if isinstance(value, ByEpoch):
             found.append(value)
         if isinstance(value, Schedule):
-            children = [getattr(value, name) for name in value._fields]
+            children = [getattr(value, name) for name in value._arguments]
         else:  # a wrapper, e.g. one that counts updates instead of batches
             children = list(vars(value).values())
         for child in children:

@@ -57,7 +57,7 @@ class Exponential(Schedule):
     [1.0, 1.0, 0.5, 0.5, 0.25]
     """
 
-    _fields = ("start", "steps", "rate", "staircase", "end")
+    _arguments = ("start", "steps", "rate", "staircase", "end")
     _vector_fields = ("start", "steps", "rate", "_log_rate")
 
     def __init__(

@@ -42,7 +42,7 @@ class InverseSqrt(Schedule):
     [1.0, 0.707107, 0.5, 0.25]
     """
 
-    _fields = ("start", "timescale")
+    _arguments = ("start", "timescale")
     _vector_fields = ("start", "timescale")
 
     def __init__(self, start: float, timescale: int):

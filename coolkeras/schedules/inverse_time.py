@@ -41,7 +41,7 @@ class InverseTime(Schedule):
     [1.0, 0.666667, 0.5, 0.333333, 0.25]
     """
 
-    _fields = ("start", "steps", "rate", "staircase")
+    _arguments = ("start", "steps", "rate", "staircase")
     _vector_fields = ("start", "steps", "rate")
 
     def __init__(self, start: float, steps: int, rate: float, staircase: bool = False):

@@ -56,7 +56,7 @@ class Join(Schedule):
     [0.0, 0.5, 1.0, 0.875, 0.75, 0.625, 0.5, 0.5]
     """
 
-    _fields = ("schedules", "boundaries")
+    _arguments = ("schedules", "boundaries")
 
     def __init__(self, schedules: list[LearningRateSchedule], boundaries: list[int]):
         self.schedules = _validation.schedule_list("schedules", schedules)
@@ -166,7 +166,7 @@ def _group_key(piece: LearningRateSchedule):
         return None
     static = tuple(
         (name, getattr(piece, name))
-        for name in piece._fields
+        for name in piece._arguments
         if name not in piece._vector_fields
     )
     try:

@@ -34,7 +34,7 @@ class Linear(Schedule):
     [0.0, 0.25, 0.5, 1.0, 1.0]
     """
 
-    _fields = ("start", "end", "steps")
+    _arguments = ("start", "end", "steps")
     _vector_fields = ("start", "end", "steps")
 
     def __init__(self, start: float, end: float, steps: int):

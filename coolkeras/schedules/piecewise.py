@@ -50,7 +50,7 @@ def _check_points(points: Any) -> dict[int, float]:
 
 
 class _Piecewise(Schedule):
-    _fields = ("points",)
+    _arguments = ("points",)
 
     def __init__(self, points: dict[int, float]):
         self.points = _check_points(points)
@@ -121,7 +121,7 @@ class PiecewiseLinear(_Piecewise):
     [0.0, 0.25, 1.0, 0.75, 0.5, 0.5]
     """
 
-    _fields = ("points", "from_zero")
+    _arguments = ("points", "from_zero")
 
     def __init__(self, points: dict[int, float], from_zero: bool = False):
         super().__init__(points)

@@ -33,6 +33,7 @@ def plot(schedule, path: Any, steps: Any = None) -> Any:
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
+        from matplotlib.ticker import MaxNLocator
     except ImportError as error:
         raise ImportError(
             "Plotting a schedule needs matplotlib: `pip install coolkeras[plot]`."
@@ -48,6 +49,7 @@ def plot(schedule, path: Any, steps: Any = None) -> Any:
     axes = figure.add_subplot()
     axes.plot(steps, values)
     axes.set_xlabel("step")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole
     axes.set_ylabel("value")
     axes.set_title(type(schedule).__name__)
     axes.grid(alpha=0.3)

@@ -61,7 +61,7 @@ class Polynomial(Schedule):
     [1.0, 0.5, 0.292893, 0.0]
     """
 
-    _fields = ("start", "end", "steps", "power", "power_of")
+    _arguments = ("start", "end", "steps", "power", "power_of")
     _vector_fields = ("start", "end", "steps", "power")
 
     def __init__(

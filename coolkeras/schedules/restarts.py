@@ -67,7 +67,7 @@ class Restarts(Schedule):
     [1.0, 0.5, 1.0, 0.75, 0.5, 0.25, 1.0]
     """
 
-    _fields = ("schedule", "period", "period_factor", "value_factor")
+    _arguments = ("schedule", "period", "period_factor", "value_factor")
 
     def __init__(
         self,

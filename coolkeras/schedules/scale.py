@@ -33,7 +33,7 @@ class Scale(Schedule):
     ('Scale', 0.0005)
     """
 
-    _fields = ("schedule", "factor")
+    _arguments = ("schedule", "factor")
 
     def __init__(self, schedule: LearningRateSchedule, factor: float):
         self.schedule = _validation.schedule("schedule", schedule)
@@ -73,7 +73,7 @@ class Multiply(Schedule):
     [0.0, 0.5, 1.0, 0.5, 0.5]
     """
 
-    _fields = ("schedules",)
+    _arguments = ("schedules",)
 
     def __init__(self, schedules: list[LearningRateSchedule]):
         self.schedules = _validation.schedule_list("schedules", schedules)

@@ -60,7 +60,7 @@ class Warmup(Schedule):
     [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
     """
 
-    _fields = ("schedule", "steps", "start", "offset")
+    _arguments = ("schedule", "steps", "start", "offset")
 
     def __init__(
         self,
