@@ -10,7 +10,7 @@ import numpy as np
 
 import coolkeras
 from coolkeras import schedules as s
-from coolkeras.callbacks import Evaluator, ReduceOnPlateau
+from coolkeras.callbacks import EMA, Evaluator, ReduceOnPlateau
 from coolkeras.layers import (
     AddLoss,
     CenterLoss,
@@ -345,6 +345,18 @@ SPECS = [
         },
     ),
     Spec(
+        "EMA",
+        lambda **k: EMA(**k),
+        dict,
+        {
+            "decay": number(0.9, "zero", bad=((1.0, V),), good=(s.Constant(0.5),)),
+            "debias": boolean(True),
+            "start_step": integer(0, "zero"),
+            "include_non_trainable": boolean(),
+            "on_train_end": choice("keep_raw"),
+        },
+    ),
+    Spec(
         "ReduceOnPlateau",
         lambda **k: ReduceOnPlateau(**k),
         lambda: {"hyperparameter": coolkeras.Hyperparameter(1.0), "mode": "min"},
@@ -571,5 +583,3 @@ NOT_CONSTRUCTORS = {
     "LayerCheckError": "raised by check_layer, not made by users",
     "LayerCheckReport": "returned by check_layer, not made by users",
 }
-# Written by parallel helpers right now; specs come with their changes.
-IN_PROGRESS = {"EMA"}
