@@ -12,8 +12,9 @@ import numpy as np
 from keras import ops
 
 from coolkeras import _keras_internals, _step_context, _validation
+from coolkeras._hyperparameter_parts import Arithmetic, RequiredRanges
 from coolkeras._warnings import CoolkerasWarning
-from coolkeras.schedules import _range, _time
+from coolkeras.schedules import _time
 
 __all__ = ["Hyperparameter"]
 
@@ -21,7 +22,7 @@ LearningRateSchedule = keras.optimizers.schedules.LearningRateSchedule
 
 
 @keras.saving.register_keras_serializable(package="coolkeras")
-class Hyperparameter(LearningRateSchedule):
+class Hyperparameter(Arithmetic, RequiredRanges, LearningRateSchedule):
     """A number, or a schedule, used inside training and exact at every step.
 
     Keras 3 gives you `keras.Variable`, but a variable that a loss function reads
@@ -264,41 +265,6 @@ class Hyperparameter(LearningRateSchedule):
             self._position = state.updates_now()
         return self._position
 
-    # -- arithmetic, as with `keras.Variable` --------------------------------
-
-    def __add__(self, other):
-        return ops.add(self.value, _operand(other))
-
-    def __radd__(self, other):
-        return ops.add(_operand(other), self.value)
-
-    def __sub__(self, other):
-        return ops.subtract(self.value, _operand(other))
-
-    def __rsub__(self, other):
-        return ops.subtract(_operand(other), self.value)
-
-    def __mul__(self, other):
-        return ops.multiply(self.value, _operand(other))
-
-    def __rmul__(self, other):
-        return ops.multiply(_operand(other), self.value)
-
-    def __truediv__(self, other):
-        return ops.divide(self.value, _operand(other))
-
-    def __rtruediv__(self, other):
-        return ops.divide(_operand(other), self.value)
-
-    def __pow__(self, other):
-        return ops.power(self.value, _operand(other))
-
-    def __rpow__(self, other):
-        return ops.power(_operand(other), self.value)
-
-    def __neg__(self):
-        return ops.negative(self.value)
-
     __hash__ = object.__hash__
 
     # -- changes from callbacks -------------------------------------------------
@@ -336,49 +302,6 @@ class Hyperparameter(LearningRateSchedule):
         self._check_bounds(1.0, None, "Received: reset()")
         self._scale, self._assigned = 1.0, None
         self._write()
-
-    # -- ranges required by its users -------------------------------------------
-
-    def _value_range(self) -> tuple[float, float] | None:
-        """The values it reaches now (see `coolkeras.schedules._range`)."""
-        return self._extent(self._scale, self._assigned)
-
-    def _extent(self, scale: float, assigned: float | None):
-        if assigned is not None or self.schedule is None:
-            value = (self.initial if assigned is None else assigned) * scale
-            return value, value
-        inner = _range.value_range(self.schedule)
-        return None if inner is None else (inner[0] * scale, inner[1] * scale)
-
-    def _constrain(self, name: str, low: float | None, high: float | None) -> None:
-        """Requires the values to stay in `[low, high]`, now and after changes."""
-        extent = self._value_range()
-        if extent is not None and _validation.outside(extent, low, high):
-            raise ValueError(
-                f"`{name}` must be {_validation.rule(low, high)} at every step, but "
-                f"Hyperparameter '{self.name}' {_validation.reaches(extent)}. "
-                f"Received: {name}={self!r}"
-            )
-        self._bounds[name] = (low, high)
-
-    def _check_known_range(self) -> None:
-        """Checks the required ranges once the values are known (`fit` start).
-
-        A range unknown when a user took the hyperparameter (a `by_epoch`
-        schedule before `fit` gives its epoch length) is checked here.
-        """
-        for name, (low, high) in self._bounds.items():
-            self._constrain(name, low, high)
-
-    def _check_bounds(self, scale: float, assigned: float | None, received: str):
-        extent = self._extent(scale, assigned)
-        for name, (low, high) in self._bounds.items():
-            if extent is not None and _validation.outside(extent, low, high):
-                raise ValueError(
-                    f"Hyperparameter '{self.name}' is used as `{name}`, which must "
-                    f"be {_validation.rule(low, high)}: after this change it "
-                    f"{_validation.reaches(extent)}. {received}"
-                )
 
     def _check_changeable(self) -> None:
         if self._baked and not self._live_states():
@@ -477,8 +400,3 @@ def number_or_hyperparameter(
 def current_value(value: float | Hyperparameter):
     """The number to use now: `value.value` for a Hyperparameter."""
     return value.value if isinstance(value, Hyperparameter) else value
-
-
-def _operand(other: Any) -> Any:
-    """The other side of an arithmetic operation: a hyperparameter's value."""
-    return other.value if isinstance(other, Hyperparameter) else other
