@@ -20,27 +20,9 @@ DEVICES = 4
 
 def run(out) -> dict:
     """Runs this script in a fresh process; returns its results as arrays."""
-    import subprocess
-    import sys
+    from tests.distributed.launch import run_script
 
-    import numpy as np
-
-    env = {
-        **os.environ,
-        "KERAS_BACKEND": "jax",
-        "XLA_FLAGS": f"--xla_force_host_platform_device_count={DEVICES}",
-    }
-    done = subprocess.run(
-        [sys.executable, __file__, str(out)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"EMA scenario failed:\n{done.stderr[-4000:]}")
-    with np.load(out) as results:
-        return dict(results)
+    return run_script(__file__, str(out), out=out, backend="jax", devices=DEVICES)
 
 
 def _flat(arrays):

@@ -14,7 +14,6 @@ step and after every epoch, and the monitored tensor is recomputed from them.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 
 DEVICES = 4
@@ -26,24 +25,9 @@ KEYS = ("h_mean", "h_max", "val_h_mean", "val_h_max", "learning_rate")
 
 def run(out) -> dict:
     """Runs this script in a fresh process; returns its results as arrays."""
-    import numpy as np
+    from tests.distributed.launch import run_script
 
-    env = {
-        **os.environ,
-        "KERAS_BACKEND": "jax",
-        "XLA_FLAGS": f"--xla_force_host_platform_device_count={DEVICES}",
-    }
-    done = subprocess.run(
-        [sys.executable, __file__, str(out)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"monitor scenario failed:\n{done.stderr[-4000:]}")
-    with np.load(out) as results:
-        return dict(results)
+    return run_script(__file__, str(out), out=out, backend="jax", devices=DEVICES)
 
 
 def data():

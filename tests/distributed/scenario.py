@@ -24,28 +24,17 @@ STEPS = 8  # 32 samples, global batch 8, 2 epochs
 
 def run(mode: str, out, *flags: str) -> dict:
     """Runs this script in a fresh process; returns its results as arrays."""
-    import subprocess
-    import sys
+    from tests.distributed.launch import run_script
 
-    import numpy as np
-
-    env = {
-        **os.environ,
-        "KERAS_BACKEND": BACKENDS[mode],
-        "XLA_FLAGS": f"--xla_force_host_platform_device_count={DEVICES[mode]}",
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-    }
-    done = subprocess.run(
-        [sys.executable, __file__, mode, str(out), *flags],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    return run_script(
+        __file__,
+        mode,
+        str(out),
+        *flags,
+        out=out,
+        backend=BACKENDS[mode],
+        devices=DEVICES[mode],
     )
-    if done.returncode != 0:
-        raise RuntimeError(f"scenario {mode} {flags} failed:\n{done.stderr[-4000:]}")
-    with np.load(out) as results:
-        return dict(results)
 
 
 def configure(mode: str) -> None:
