@@ -23,13 +23,34 @@ def _functional(model_class, eps):
     return model_class(inputs, ValueProbe(eps, name="probe")(weight))
 
 
+class _EagerGuide(keras.Model):
+    """The guides' `test_step` and metric updates, shared by TensorFlow and PyTorch."""
+
+    def test_step(self, data):
+        x, y = data
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(y=y, y_pred=y_pred)
+        return self._update(loss, y, y_pred)
+
+    def loss_of(self, y, y_pred):
+        return self.compute_loss(y=y, y_pred=y_pred)
+
+    def _update(self, loss, y, y_pred):
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred)
+        return {m.name: m.result() for m in self.metrics}
+
+
 def _guide_model_class():
     """The custom `train_step`/`test_step` of the Keras guide of this backend."""
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
 
-        class Guide(keras.Model):
+        class Guide(_EagerGuide):
             def train_step(self, data):
                 x, y = data
                 with tf.GradientTape() as tape:
@@ -39,28 +60,11 @@ def _guide_model_class():
                 self.optimizer.apply(gradients, self.trainable_variables)
                 return self._update(loss, y, y_pred)
 
-            def test_step(self, data):
-                x, y = data
-                y_pred = self(x, training=False)
-                loss = self.compute_loss(y=y, y_pred=y_pred)
-                return self._update(loss, y, y_pred)
-
-            def loss_of(self, y, y_pred):
-                return self.compute_loss(y=y, y_pred=y_pred)
-
-            def _update(self, loss, y, y_pred):
-                for metric in self.metrics:
-                    if metric.name == "loss":
-                        metric.update_state(loss)
-                    else:
-                        metric.update_state(y, y_pred)
-                return {m.name: m.result() for m in self.metrics}
-
         return Guide
     if backend == "torch":
         import torch
 
-        class Guide(keras.Model):
+        class Guide(_EagerGuide):
             def train_step(self, data):
                 x, y = data
                 self.zero_grad()
@@ -72,23 +76,6 @@ def _guide_model_class():
                 with torch.no_grad():
                     self.optimizer.apply(gradients, weights)
                 return self._update(loss, y, y_pred)
-
-            def test_step(self, data):
-                x, y = data
-                y_pred = self(x, training=False)
-                loss = self.compute_loss(y=y, y_pred=y_pred)
-                return self._update(loss, y, y_pred)
-
-            def loss_of(self, y, y_pred):
-                return self.compute_loss(y=y, y_pred=y_pred)
-
-            def _update(self, loss, y, y_pred):
-                for metric in self.metrics:
-                    if metric.name == "loss":
-                        metric.update_state(loss)
-                    else:
-                        metric.update_state(y, y_pred)
-                return {m.name: m.result() for m in self.metrics}
 
         return Guide
 
