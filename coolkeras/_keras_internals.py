@@ -431,6 +431,32 @@ def host_int(variable: keras.Variable) -> int:
     return int(read_eagerly(variable))
 
 
+def add_in_place(variable: keras.Variable, amount) -> bool:
+    """Adds `amount` to `variable` in place where that is what `assign_add` does.
+
+    On eager PyTorch, Keras' `assign_add` costs ~17 µs (it converts the sum
+    and checks its shape and dtype); an in-place add of the variable's storage
+    costs ~4 µs. Done only where the two agree: eager PyTorch outside a
+    stateless scope and outside a `torch.compile` trace, on a variable not
+    read as an autocast copy, with `amount` a number or a tensor of the
+    variable's dtype on its device (not the meta tensors of a symbolic call).
+    Returns False where nothing was done: the caller then uses
+    `variable.assign_add(amount)`.
+    """
+    if keras.backend.backend() != "torch" or _backend.in_stateless_scope():
+        return False
+    import torch
+
+    storage = variable._value
+    autocast = variable._autocast and _backend.get_autocast_scope() is not None
+    elsewhere = isinstance(amount, torch.Tensor) and amount.device != storage.device
+    if autocast or elsewhere or torch.compiler.is_compiling():
+        return False
+    with torch.no_grad():
+        storage.add_(amount)
+    return True
+
+
 def read_eagerly(variable: keras.Variable) -> np.ndarray:
     """The variable's current value as numpy, also while TensorFlow traces a
     `tf.function` (there, from outside the graph: `tf.init_scope`)."""

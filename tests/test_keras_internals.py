@@ -480,3 +480,25 @@ def test_scalar_tensor_and_host_int():
     counter = keras.Variable(41, dtype="int32", trainable=False)
     counter.assign(42)
     assert internals.host_int(counter) == 42
+
+
+def test_add_in_place_only_where_assign_add_would_do_the_same():
+    torch_backend = keras.backend.backend() == "torch"
+    total = keras.Variable(1.0, dtype="float32", trainable=False, autocast=False)
+    assert internals.add_in_place(total, 2.0) is torch_backend
+    if not torch_backend:
+        total.assign_add(2.0)
+    assert internals.add_in_place(total, keras.ops.ones(())) is torch_backend
+    if not torch_backend:
+        total.assign_add(1.0)
+    assert float(total.numpy()) == 4.0
+    # Keras' own assign_add is needed: a stateless scope records the update.
+    with keras.StatelessScope(state_mapping=[(total, keras.ops.zeros(()))]) as scope:
+        assert not internals.add_in_place(total, 5.0)
+        total.assign_add(5.0)
+    assert float(keras.ops.convert_to_numpy(scope.get_current_value(total))) == 5.0
+    assert float(total.numpy()) == 4.0
+    # An autocast variable read under mixed precision is a float16 copy.
+    autocast = keras.Variable(1.0, dtype="float32", trainable=False)
+    with keras.src.backend.AutocastScope("float16"):
+        assert not internals.add_in_place(autocast, 1.0)

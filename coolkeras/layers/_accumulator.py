@@ -11,12 +11,13 @@ The `AccumulatorView` metric puts the result into the logs; on JAX the
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import keras
 from keras import ops
 
-from coolkeras import _step_context, _validation
+from coolkeras import _keras_internals, _step_context, _validation
 from coolkeras._monitoring import StateView
 
 REDUCTIONS = ("mean", "sum", "max", "min", "last")
@@ -77,15 +78,15 @@ class Accumulator:
         reduction = self.reduction
         if reduction == "last":
             self.value.assign(ops.mean(x))
-            self.count.assign_add(ops.ones((), "float32"))
+            _add(self.count, 1.0)
             return
         if reduction in ("mean", "sum"):
-            self.value.assign_add(ops.sum(x))
+            _add(self.value, ops.sum(x))
         elif reduction == "max":
             self.value.assign(ops.maximum(self.value, ops.max(x)))
         else:
             self.value.assign(ops.minimum(self.value, ops.min(x)))
-        self.count.assign_add(ops.cast(ops.size(x), "float32"))
+        _add(self.count, _element_count(x))
 
     def reset(self) -> None:
         self.value.assign(ops.full((), _EMPTY[self.reduction], "float32"))
@@ -95,8 +96,26 @@ class Accumulator:
         """The reduction so far; `0.0` before any element."""
         value, count = self.value.value, self.count.value
         if self.reduction == "mean":
-            return ops.divide_no_nan(value, count)
+            # The value is 0 while the count is: 0 / 1 (cheaper than
+            # `divide_no_nan` on eager PyTorch, where results are read per batch).
+            return value / ops.maximum(count, 1.0)
+        if self.reduction in ("sum", "last"):
+            # Starts at 0. A copy: the logs keep the result, and the variable
+            # is updated in place afterwards.
+            return ops.copy(value)
         return ops.where(count > 0, value, ops.zeros_like(value))
+
+
+def _add(variable: keras.Variable, amount: Any) -> None:
+    if not _keras_internals.add_in_place(variable, amount):
+        variable.assign_add(amount)
+
+
+def _element_count(x: Any) -> Any:
+    """The number of elements of `x`: a Python number when its shape is static."""
+    if all(isinstance(dim, int) for dim in x.shape):
+        return float(math.prod(x.shape))
+    return ops.cast(ops.size(x), "float32")
 
 
 class AccumulatorView(StateView):
