@@ -431,26 +431,31 @@ def host_int(variable: keras.Variable) -> int:
     return int(read_eagerly(variable))
 
 
-def add_in_place(variable: keras.Variable, amount) -> bool:
-    """Adds `amount` to `variable` in place where that is what `assign_add` does.
+def assign_add(variable: keras.Variable, amount) -> None:
+    """`variable.assign_add(amount)`, in place on eager PyTorch.
 
     On eager PyTorch, Keras' `assign_add` costs ~17 µs (it converts the sum
     and checks its shape and dtype); an in-place add of the variable's storage
-    costs ~4 µs. Done only where the two agree: eager PyTorch outside a
-    stateless scope and outside a `torch.compile` trace, on a variable not
-    read as an autocast copy, with `amount` a number or a tensor of the
-    variable's dtype on its device (not the meta tensors of a symbolic call).
-    Returns False where nothing was done: the caller then uses
-    `variable.assign_add(amount)`.
+    costs ~4 µs. The in-place add is used on eager PyTorch outside a
+    stateless scope and outside a `torch.compile` trace, with `amount` a
+    number or a tensor on the variable's device (not the meta tensors of a
+    symbolic call); everywhere else, Keras' `assign_add` runs. It also adds
+    to an autocast variable under mixed precision, where Keras 3.15's
+    `assign_add` on PyTorch writes into the float16 copy it reads and loses
+    the update.
     """
+    if not _added_in_place(variable, amount):
+        variable.assign_add(amount)
+
+
+def _added_in_place(variable: keras.Variable, amount) -> bool:
     if keras.backend.backend() != "torch" or _backend.in_stateless_scope():
         return False
     import torch
 
     storage = variable._value
-    autocast = variable._autocast and _backend.get_autocast_scope() is not None
     elsewhere = isinstance(amount, torch.Tensor) and amount.device != storage.device
-    if autocast or elsewhere or torch.compiler.is_compiling():
+    if elsewhere or torch.compiler.is_compiling():
         return False
     with torch.no_grad():
         storage.add_(amount)

@@ -78,15 +78,15 @@ class Accumulator:
         reduction = self.reduction
         if reduction == "last":
             self.value.assign(ops.mean(x))
-            _add(self.count, 1.0)
+            _keras_internals.assign_add(self.count, 1.0)
             return
         if reduction in ("mean", "sum"):
-            _add(self.value, ops.sum(x))
+            _keras_internals.assign_add(self.value, ops.sum(x))
         elif reduction == "max":
             self.value.assign(ops.maximum(self.value, ops.max(x)))
         else:
             self.value.assign(ops.minimum(self.value, ops.min(x)))
-        _add(self.count, _element_count(x))
+        _keras_internals.assign_add(self.count, _element_count(x))
 
     def reset(self) -> None:
         self.value.assign(ops.full((), _EMPTY[self.reduction], "float32"))
@@ -104,11 +104,6 @@ class Accumulator:
             # is updated in place afterwards.
             return ops.copy(value)
         return ops.where(count > 0, value, ops.zeros_like(value))
-
-
-def _add(variable: keras.Variable, amount: Any) -> None:
-    if not _keras_internals.add_in_place(variable, amount):
-        variable.assign_add(amount)
 
 
 def _element_count(x: Any) -> Any:

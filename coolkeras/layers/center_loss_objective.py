@@ -72,8 +72,8 @@ def _half(weight):
 def _track(tracker: keras.metrics.Mean, value) -> None:
     """Adds one batch's value to a `Mean` (two updates, where `update_state`
     runs about six ops: PyTorch runs each eagerly)."""
-    tracker.total.assign_add(ops.cast(value, tracker.total.dtype))
-    tracker.count.assign_add(1.0)
+    _keras_internals.assign_add(tracker.total, ops.cast(value, tracker.total.dtype))
+    _keras_internals.assign_add(tracker.count, 1.0)
 
 
 def _batch_value(values, weights, reduction: str):
