@@ -1,7 +1,11 @@
 """Steps/s of a classifier with `CenterLoss` (each update rule) vs a plain softmax head.
 
 Same network, same data, same process: Input(784) -> Dense(256, relu) -> Dense(2)
--> Dense(10), Adam, batch 128, with an accuracy metric in every variant. Method
+-> Dense(10), Adam, batch 128, with an accuracy metric in every variant. One
+more variant sends the softmax head through a plain Keras layer that joins
+`[logits, features]` as `CenterLoss` does (loss and metric slice the logits
+out): what that graph costs in any Keras model, so that a CenterLoss ratio
+divided by it is the cost of the center term itself. Method
 of `bench/_timing.py`: interleaved runs after a warm-up, median of per-repeat
 steps/s ratios to the softmax run, and an A/A control whose spread bounds the
 precision of the other ratios.
@@ -51,6 +55,32 @@ def softmax_model() -> keras.Model:
     return model
 
 
+class _Join(keras.layers.Layer):
+    """The joined `[logits, features]` output, as `CenterLoss` returns it."""
+
+    def call(self, inputs):
+        return keras.ops.concatenate(inputs, axis=-1)
+
+
+def _logits_loss(y_true, y_pred):
+    return keras.losses.sparse_categorical_crossentropy(
+        y_true, y_pred[:, :10], from_logits=True
+    )
+
+
+def _logits_accuracy(y_true, y_pred):
+    return keras.metrics.sparse_categorical_accuracy(y_true, y_pred[:, :10])
+
+
+def joined_softmax_model() -> keras.Model:
+    """The softmax head through a plain joining layer: what the graph of
+    `CenterLoss` costs in Keras before any center term."""
+    inputs, features, logits = _network()
+    model = keras.Model(inputs, _Join()([logits, features]))
+    model.compile("adam", _logits_loss, metrics=[_logits_accuracy])
+    return model
+
+
 def center_model(update: str) -> keras.Model:
     inputs, features, logits = _network()
     center = CenterLoss(0.1, update=update)
@@ -76,6 +106,7 @@ def main() -> None:
         "softmax": epochs_runner(softmax_model(), x, y),
         "center_loss gradient": epochs_runner(center_model("gradient"), x, y),
         "center_loss paper": epochs_runner(center_model("paper"), x, y),
+        "softmax through a joining layer": epochs_runner(joined_softmax_model(), x, y),
     }
     variants["softmax"]()  # extra warm-up epoch for the baseline's first runs
     print(f"{STEPS} steps of batch {BATCH} per run, {REPEATS} interleaved repeats")
@@ -83,6 +114,10 @@ def main() -> None:
     results = _timing.compare(
         variants, baseline="softmax", repeats=REPEATS, control=control
     )
+    joined = results["softmax through a joining layer"]
+    for update in ("gradient", "paper"):
+        own = results[f"center_loss {update}"] / joined
+        results[f"center_loss {update} / joined softmax: the center term"] = own
     _timing.report(keras.backend.backend(), results)
 
 

@@ -1,10 +1,14 @@
 """Cost of `coolkeras.layers.Monitor`: steps/s with three monitored tensors ÷ without.
 
-Two variants of the same small MLP, same data, same process:
+Three variants of the same small MLP, same data, same process:
   (a) plain Keras, nothing monitored (the baseline),
   (b) the same layers with three `Monitor`s: the mean of the first hidden
       activations, the mean per-sample norm of the second, and the max logit
-      (each logged per batch and per epoch).
+      (each logged per batch and per epoch),
+  (c) the graph of (b) with a plain Keras layer that returns its input in
+      place of each `Monitor`: what three more layers (and the norm, computed
+      only to be logged) cost in any Keras model. (b) ÷ (c) is then the cost
+      of monitoring itself.
 The A/A control pairs the baseline with a second copy of it, built the same way.
 Runs are interleaved in adjacent pairs after a warm-up (`bench/_timing.py`);
 `steps_per_execution` 1 and 16 on JAX and TensorFlow, 1 on PyTorch (which
@@ -42,23 +46,36 @@ def _norm(h):
     return ops.sqrt(ops.sum(ops.square(h), axis=-1))
 
 
-def _model(monitored: bool) -> keras.Model:
+class _PassThrough(keras.layers.Layer):
+    """A plain Keras layer in place of a `Monitor`: returns what it would."""
+
+    def __init__(self, name, reduction="mean", output_index=None):
+        super().__init__(name=name)
+        self.output_index = output_index
+
+    def call(self, inputs):
+        return inputs if self.output_index is None else inputs[self.output_index]
+
+
+def _model(layer) -> keras.Model:
+    """The MLP, with `layer` (`Monitor`, `_PassThrough` or `None`) at three places."""
     keras.utils.set_random_seed(0)
     inputs = keras.Input((64,))
     h1 = keras.layers.Dense(WIDTH, activation="relu")(inputs)
-    if monitored:
-        h1 = Monitor("h1_mean")(h1)
+    if layer:
+        h1 = layer("h1_mean")(h1)
     h2 = keras.layers.Dense(WIDTH, activation="relu")(h1)
-    if monitored:
-        h2 = Monitor("h2_norm", output_index=1)([_norm(h2), h2])
+    if layer:
+        h2 = layer("h2_norm", output_index=1)([_norm(h2), h2])
     logits = keras.layers.Dense(10)(h2)
-    if monitored:
-        logits = Monitor("logit_max", reduction="max")(logits)
+    if layer:
+        logits = layer("logit_max", reduction="max")(logits)
     return keras.Model(inputs, logits)
 
 
-def _variant(monitored: bool, steps_per_execution: int):
-    model = _model(monitored)
+def _variant(layer, steps_per_execution: int):
+    monitored = layer is Monitor
+    model = _model(layer)
     model.compile(
         optimizer=keras.optimizers.SGD(1e-3),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -146,15 +163,20 @@ def main(repeats: int = 9) -> None:
     settings = [1] if backend == "torch" else [1, 16]
     for steps_per_execution in settings:
         variants = {
-            "(a) plain Keras": _variant(False, steps_per_execution),
-            "(b) three monitors": _variant(True, steps_per_execution),
+            "(a) plain Keras": _variant(None, steps_per_execution),
+            "(b) three monitors": _variant(Monitor, steps_per_execution),
+            "(c) three pass-through layers": _variant(
+                _PassThrough, steps_per_execution
+            ),
         }
         results = _timing.compare(
             variants,
             baseline="(a) plain Keras",
             repeats=repeats,
-            control=_variant(False, steps_per_execution),
+            control=_variant(None, steps_per_execution),
         )
+        own = results["(b) three monitors"] / results["(c) three pass-through layers"]
+        results["(b) / (c): monitoring itself"] = own
         _timing.report(f"{backend} spe={steps_per_execution}", results)
         if steps_per_execution == 1:
             cost = _timing.added_microseconds(_isolated(False), _isolated(True))
