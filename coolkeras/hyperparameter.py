@@ -376,23 +376,29 @@ class Hyperparameter(Arithmetic, RequiredRanges, LearningRateSchedule):
 
 
 def number_or_hyperparameter(
-    name: str, value: Any, low: float | None = 0.0, high: float | None = math.inf
+    name: str,
+    value: Any,
+    low: float | None = 0.0,
+    high: float | None = math.inf,
+    *,
+    hyperparameter_name: str | None = None,
 ) -> float | Hyperparameter:
     """Validates an argument that may be a number, a schedule or a Hyperparameter.
 
     A number must lie in `[low, high]`, and so must a schedule's or a
-    hyperparameter's values as far as they are known (see
-    `coolkeras._validation.schedule_or_number`); a schedule becomes a
-    `Hyperparameter` named `name`, and a hyperparameter keeps the range, so a
-    later `assign` or `scale` out of it is refused. Layers and losses use this
-    for weights such as λ or ε.
+    hyperparameter's values as far as they are known
+    (see `coolkeras._validation.schedule_or_number`); a schedule becomes a
+    `Hyperparameter` named `hyperparameter_name` (default: `name`), and a
+    hyperparameter keeps the range, so a later `assign` or `scale` out of it
+    is refused. Layers, losses and callbacks use this for weights such as λ,
+    ε or an EMA decay.
     """
     high = None if high == math.inf else high
     checked = _validation.schedule_or_number(name, value, low=low, high=high)
     if isinstance(checked, LearningRateSchedule) and not isinstance(
         checked, Hyperparameter
     ):
-        checked = Hyperparameter(checked, name=name)
+        checked = Hyperparameter(checked, name=hyperparameter_name or name)
         checked._constrain(name, low, high)
     return checked
 

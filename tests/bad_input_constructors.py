@@ -349,7 +349,16 @@ SPECS = [
         lambda **k: EMA(**k),
         dict,
         {
-            "decay": number(0.9, "zero", bad=((1.0, V),), good=(s.Constant(0.5),)),
+            "decay": number(
+                0.9,
+                "zero",
+                bad=(
+                    (1.0, V),
+                    (s.Constant(1.5), V),
+                    (coolkeras.Hyperparameter(-1.0), V),
+                ),
+                good=(s.Constant(0.5), s.Constant(1.0)),
+            ),
             "debias": boolean(True),
             "start_step": integer(0, "zero"),
             "include_non_trainable": boolean(),

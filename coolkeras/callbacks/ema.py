@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import math
 import numbers
 import os
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from coolkeras import _training_state as training_state
 from coolkeras.attach import attach
 from coolkeras.callbacks import _ema_state
 from coolkeras.callbacks._ema_update import AverageUpdate
-from coolkeras.hyperparameter import Hyperparameter
+from coolkeras.hyperparameter import Hyperparameter, number_or_hyperparameter
 
 __all__ = ["EMA"]
 
@@ -67,8 +66,11 @@ class EMA(keras.callbacks.Callback):
             optimizer update count (any `LearningRateSchedule`, e.g. timm's
             warm-up `1 - (1 + t / gamma) ** -power`, for `power=1`
             `1.0 - coolkeras.schedules.InverseTime(1.0, steps=gamma, rate=1.0)`)
-            or a `coolkeras.Hyperparameter`. Scheduled values are clipped to
-            `[0, 1]`. Defaults to `0.999`.
+            or a `coolkeras.Hyperparameter`, whose values may reach 1 (the
+            average stays put) but not leave `[0, 1]`: one whose known values
+            do is refused, and so is a later `assign` or `scale` that would
+            make them; values not known ahead are clipped to `[0, 1]` where
+            used. Defaults to `0.999`.
         debias: divide by the weight of the averaged terms (see above).
             Defaults to `True`.
         start_step: the number of optimizer updates after which averaging
@@ -114,7 +116,7 @@ class EMA(keras.callbacks.Callback):
         on_train_end: str = "keep_raw",
     ):
         super().__init__()
-        self.decay = _check_decay(decay)
+        self.decay = _decay(decay)
         self.debias = _validation.boolean("debias", debias)
         self.start_step = _validation.integer("start_step", start_step, minimum=0)
         self.include_non_trainable = _validation.boolean(
@@ -340,16 +342,12 @@ class EMA(keras.callbacks.Callback):
         return EMA.load_weights(model, filepath, weights=weights)
 
 
-def _check_decay(decay: Any) -> float | Hyperparameter:
-    if isinstance(decay, Hyperparameter):
-        return decay
-    if isinstance(decay, LearningRateSchedule):
-        return Hyperparameter(decay, name="ema_decay")
-    if isinstance(decay, bool) or not isinstance(decay, numbers.Real):
-        raise TypeError(
-            "`decay` must be a number in [0, 1), a schedule or a "
-            f"coolkeras.Hyperparameter. Received: decay={decay!r}"
-        )
-    if not (math.isfinite(decay) and 0.0 <= decay < 1.0):
-        raise ValueError(f"`decay` must be in [0, 1). Received: decay={decay!r}")
-    return float(decay)
+def _decay(decay: Any) -> float | Hyperparameter:
+    """A number in `[0, 1)` (a constant 1 would never average), or a schedule
+    or hyperparameter whose values stay in `[0, 1]` (1 for a while holds the
+    average), logged as `ema_decay`."""
+    if isinstance(decay, numbers.Real) and not isinstance(decay, bool):
+        return _validation.number("decay", decay, low=0.0, high=1.0, high_open=True)
+    return number_or_hyperparameter(
+        "decay", decay, 0.0, 1.0, hyperparameter_name="ema_decay"
+    )

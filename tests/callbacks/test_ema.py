@@ -140,3 +140,17 @@ def test_decay_one_at_the_start_keeps_the_raw_weights_until_it_falls():
         assert_close(average, raw.steps[batch])
     expected = reference(raw.steps[3], raw.steps[4:], lambda c: 0.5)
     assert_close(snapshots.batches[-1][2], expected[-1])
+
+
+def test_decay_schedules_and_hyperparameters_are_held_to_zero_one():
+    with pytest.raises(ValueError, match=r"`decay` must be in \[0, 1\] at every step"):
+        EMA(schedules.PiecewiseConstant({0: 0.9, 4: 1.5}))
+    with pytest.raises(ValueError, match=r"`decay` must be in \[0, 1\] at every step"):
+        EMA(Hyperparameter(1.5, "d"))
+    decay = Hyperparameter(0.9, "d")
+    ema = EMA(decay)
+    assert ema.decay is decay
+    with pytest.raises(ValueError, match=r"used as `decay`.*Received: value=1.5"):
+        decay.assign(1.5)
+    decay.assign(1.0)  # the average holds still: allowed
+    assert EMA(schedules.PiecewiseConstant({0: 0.9, 4: 0.5})).decay.name == "ema_decay"
