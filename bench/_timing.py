@@ -88,6 +88,21 @@ def report(title: str, results: dict) -> None:
         print(f"{title} {name}: {value:.3f}")
 
 
+def mlp(width: int = 256, features: int = 64, classes: int = 10):
+    """The benches' small MLP (features-width-width-classes, ReLU), seeded."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    return keras.Sequential(
+        [
+            keras.Input((features,)),
+            keras.layers.Dense(width, activation="relu"),
+            keras.layers.Dense(width, activation="relu"),
+            keras.layers.Dense(classes),
+        ]
+    )
+
+
 def compiled(function: Callable) -> Callable:
     """`function` compiled the way `fit` compiles a train step on this backend.
 

@@ -70,15 +70,7 @@ class _Clock(keras.callbacks.Callback):
 
 
 def _model(keras_ema: bool) -> keras.Model:
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential(
-        [
-            keras.Input((64,)),
-            keras.layers.Dense(WIDTH, activation="relu"),
-            keras.layers.Dense(WIDTH, activation="relu"),
-            keras.layers.Dense(10),
-        ]
-    )
+    model = _timing.mlp(WIDTH)
     optimizer = keras.optimizers.Adam(1e-3, use_ema=keras_ema, ema_momentum=0.99)
     model.compile(
         optimizer=optimizer,

@@ -52,15 +52,7 @@ class PerBatchLearningRate(keras.callbacks.Callback):
 
 
 def _variant(learning_rate, epsilon=0.1, callbacks=(), steps_per_execution=1):
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential(
-        [
-            keras.Input((64,)),
-            keras.layers.Dense(WIDTH, activation="relu"),
-            keras.layers.Dense(WIDTH, activation="relu"),
-            keras.layers.Dense(10),
-        ]
-    )
+    model = _timing.mlp(WIDTH)
     model.compile(
         optimizer=keras.optimizers.SGD(learning_rate),
         loss=SmoothedCrossEntropy(epsilon, from_logits=True),

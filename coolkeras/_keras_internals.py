@@ -432,17 +432,17 @@ def host_int(variable: keras.Variable) -> int:
 
 
 def assign_add(variable: keras.Variable, amount) -> None:
-    """`variable.assign_add(amount)`, in place on eager PyTorch.
+    """`variable.assign_add(amount)`, in place on PyTorch.
 
     On eager PyTorch, Keras' `assign_add` costs ~17 µs (it converts the sum
     and checks its shape and dtype); an in-place add of the variable's storage
-    costs ~4 µs. The in-place add is used on eager PyTorch outside a
-    stateless scope and outside a `torch.compile` trace, with `amount` a
-    number or a tensor on the variable's device (not the meta tensors of a
-    symbolic call); everywhere else, Keras' `assign_add` runs. It also adds
-    to an autocast variable under mixed precision, where Keras 3.15's
-    `assign_add` on PyTorch writes into the float16 copy it reads and loses
-    the update.
+    costs ~4 µs. The in-place add is used on PyTorch (eager, or traced by
+    `torch.compile`, where Keras' own assign is an in-place copy too) outside
+    a stateless scope, on a float variable, with `amount` a number or a
+    tensor on the variable's device (not the meta tensors of a symbolic
+    call); everywhere else, Keras' `assign_add` runs. It also adds to an
+    autocast variable under mixed precision, where Keras 3.15's `assign_add`
+    on PyTorch writes into the float16 copy it reads and loses the update.
     """
     if not _added_in_place(variable, amount):
         variable.assign_add(amount)
@@ -454,9 +454,10 @@ def _added_in_place(variable: keras.Variable, amount) -> bool:
     import torch
 
     storage = variable._value
-    elsewhere = isinstance(amount, torch.Tensor) and amount.device != storage.device
-    if elsewhere or torch.compiler.is_compiling():
-        return False
+    if not storage.is_floating_point() or (
+        isinstance(amount, torch.Tensor) and amount.device != storage.device
+    ):
+        return False  # Keras converts the amount (an int counter, the meta device)
     with torch.no_grad():
         storage.add_(amount)
     return True

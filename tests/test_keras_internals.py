@@ -495,6 +495,9 @@ def test_assign_add_in_place_only_where_keras_assign_add_does_the_same():
         internals.assign_add(total, 5.0)
     assert float(keras.ops.convert_to_numpy(scope.get_current_value(total))) == 5.0
     assert float(total.numpy()) == 4.0
+    counter = keras.Variable(1, dtype="int32", trainable=False)
+    internals.assign_add(counter, 2.0)  # Keras converts it to the dtype
+    assert int(counter.numpy()) == 3
     # Under mixed precision an autocast variable reads as a float16 copy;
     # Keras' own `assign_add` on PyTorch adds into that copy and loses it.
     autocast = keras.Variable(1.0, dtype="float32", trainable=False)

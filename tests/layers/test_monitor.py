@@ -35,18 +35,25 @@ def _data():
     return x, y, xv, yv
 
 
-def _model(monitors: bool, steps_per_execution: int = 1, learning_rate=0.1):
+def _model(
+    monitors: bool,
+    steps_per_execution: int = 1,
+    learning_rate=0.1,
+    jit_compile="auto",
+    reductions=REDUCTIONS,
+):
     inputs = keras.Input((3,))
     hidden = keras.layers.Dense(2, activation="tanh", name="hidden")(inputs)
     h = hidden
     if monitors:
-        for reduction in REDUCTIONS:
+        for reduction in reductions:
             h = Monitor(f"h_{reduction}", reduction=reduction)(h)
     model = keras.Model(inputs, keras.layers.Dense(1, name="out")(h))
     model.compile(
         keras.optimizers.SGD(learning_rate),
         "mse",
         steps_per_execution=steps_per_execution,
+        jit_compile=jit_compile,
     )
     return model
 
@@ -112,6 +119,22 @@ def _twin_run(initial_weights, x, y, xv, yv, epochs):
         callbacks=[recorder],
     )
     return history.history, recorder
+
+
+def test_logged_values_under_jit_compile():
+    # PyTorch: `torch.compile` traces the in-place adds of the step. Full
+    # batches: one trace; two reductions: an in-place add (mean) and an
+    # assign (max).
+    x, y, xv, yv = (a[: 4 * BATCH] for a in _data())
+    reductions = ("mean", "max")
+    model = _model(monitors=True, jit_compile=True, reductions=reductions)
+    initial_weights = model.get_weights()
+    history = model.fit(x, y, batch_size=BATCH, shuffle=False, verbose=0).history
+    _, weights = _twin_run(initial_weights, x, y, xv, yv, 1)
+    steps = [_hidden(b, weights.steps[i]) for i, b in enumerate(_batches(x))]
+    for reduction in reductions:
+        expected = _reduce(reduction, steps)
+        np.testing.assert_allclose(history[f"h_{reduction}"], [expected], rtol=1e-5)
 
 
 @pytest.mark.parametrize("steps_per_execution", SPE)
