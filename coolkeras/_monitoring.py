@@ -232,8 +232,8 @@ class TrainingLog(StateView):
         return reads
 
     def result(self) -> dict:
-        if not self._active():
-            return {}
+        if not self._active() or not self.entries():
+            return {}  # read per batch: nothing else to do for most models
         return super().result()
 
     def placeholder(self) -> dict:
