@@ -8,7 +8,10 @@ Three variants of the same small MLP, same data, same process:
   (c) the graph of (b) with a plain Keras layer that returns its input in
       place of each `Monitor`: what three more layers (and the norm, computed
       only to be logged) cost in any Keras model. (b) ÷ (c) is then the cost
-      of monitoring itself.
+      of monitoring itself,
+  (d) the model of (a) compiled with three more Keras metrics that log a
+      constant: what three more values in the per-batch logs cost in Keras
+      (on JAX, Keras reads every log value back to the host at every batch).
 The A/A control pairs the baseline with a second copy of it, built the same way.
 Runs are interleaved in adjacent pairs after a warm-up (`bench/_timing.py`);
 `steps_per_execution` 1 and 16 on JAX and TensorFlow, 1 on PyTorch (which
@@ -73,12 +76,20 @@ def _model(layer) -> keras.Model:
     return keras.Model(inputs, logits)
 
 
-def _variant(layer, steps_per_execution: int):
+def _zero(y_true, y_pred):
+    return ops.zeros_like(y_pred[:, 0])
+
+
+def _variant(layer, steps_per_execution: int, metrics: int = 0):
     monitored = layer is Monitor
     model = _model(layer)
     model.compile(
         optimizer=keras.optimizers.SGD(1e-3),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=[
+            keras.metrics.MeanMetricWrapper(_zero, f"zero_{i}") for i in range(metrics)
+        ]
+        or None,
         steps_per_execution=steps_per_execution,
     )
 
@@ -168,6 +179,7 @@ def main(repeats: int = 9) -> None:
             "(c) three pass-through layers": _variant(
                 _PassThrough, steps_per_execution
             ),
+            "(d) three Keras metrics": _variant(None, steps_per_execution, metrics=3),
         }
         results = _timing.compare(
             variants,
