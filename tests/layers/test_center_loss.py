@@ -5,11 +5,10 @@ import pytest
 from coolkeras.layers import CenterLoss
 from coolkeras.layers.center_loss_objective import CenterLossObjective
 from tests.helpers import save_and_load, to_numpy
+from tests.layers.center_loss_reference import ALPHA, CLASSES, paper_model
 
 LEARNING_RATE = 0.1
 WEIGHT = 0.7
-ALPHA = 0.6
-CLASSES = 3
 LABELS = np.array([0, 2, 2, 1, 0, 2])  # class counts 2, 1, 3
 
 
@@ -19,18 +18,9 @@ def _data():
 
 
 def _models(update, weight=WEIGHT):
-    inputs = keras.Input((4,))
-    features = keras.layers.Dense(2, name="features")(inputs)
-    logits = keras.layers.Dense(CLASSES, name="head")(features)
-    center = CenterLoss(
-        weight=weight,
-        update=update,
-        alpha=ALPHA,
-        centers_initializer=keras.initializers.RandomNormal(seed=3),
-        name="center",
-    )
-    train = keras.Model(inputs, center([logits, features]))
-    return train, keras.Model(inputs, logits), center
+    """The training model, its classifier (features -> head) and the layer."""
+    train, center = paper_model(weight=weight, update=update)
+    return train, keras.Model(train.input, train.get_layer("head").output), center
 
 
 def _compile(train, center, **kwargs):
@@ -54,6 +44,16 @@ def _params(train):
             train.get_layer("center").centers,
         )
     ]
+
+
+def _assert_step(train, logs, reference):
+    """One epoch's logs and the parameters after it equal `_reference_step`'s."""
+    loss, term, accuracy, params = reference
+    np.testing.assert_allclose(logs["loss"][0], loss, rtol=1e-5)
+    np.testing.assert_allclose(logs["center"][0], term, rtol=1e-5)
+    np.testing.assert_allclose(logs["accuracy"][0], accuracy, rtol=1e-6)
+    for got, expected in zip(_params(train), params, strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
 
 def _reference_step(params, x, y, update, weights=None):
@@ -99,15 +99,12 @@ def test_steps_match_numpy_reference(update, labels):
     y_fit = {"sparse": y, "column": y[:, None], "onehot": np.eye(CLASSES)[y]}[labels]
     params = _params(train)
     for _ in range(3):
-        loss, term, accuracy, params = _reference_step(params, x, y, update)
+        reference = _reference_step(params, x, y, update)
+        params = reference[-1]
         logs = train.fit(
             x, y_fit, batch_size=len(y), epochs=1, shuffle=False, verbose=0
         ).history
-        np.testing.assert_allclose(logs["loss"][0], loss, rtol=1e-5)
-        np.testing.assert_allclose(logs["center"][0], term, rtol=1e-5)
-        np.testing.assert_allclose(logs["accuracy"][0], accuracy, rtol=1e-6)
-        for got, expected in zip(_params(train), params, strict=True):
-            np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+        _assert_step(train, logs, reference)
 
 
 @pytest.mark.parametrize("update", ["gradient", "paper"])
@@ -119,15 +116,12 @@ def test_sample_weights_weigh_the_loss_the_term_and_the_paper_rule(update):
     params = _params(train)
     before = to_numpy(center.centers)
     for _ in range(3):
-        loss, term, accuracy, params = _reference_step(params, x, y, update, weights)
+        reference = _reference_step(params, x, y, update, weights)
+        params = reference[-1]
         logs = train.fit(
             x, y, sample_weight=weights, batch_size=len(y), shuffle=False, verbose=0
         ).history
-        np.testing.assert_allclose(logs["loss"][0], loss, rtol=1e-5)
-        np.testing.assert_allclose(logs["center"][0], term, rtol=1e-5)
-        np.testing.assert_allclose(logs["accuracy"][0], accuracy, rtol=1e-6)
-        for got, expected in zip(_params(train), params, strict=True):
-            np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+        _assert_step(train, logs, reference)
     if update == "paper":  # exactly: class 0 was never seen with a weight
         np.testing.assert_array_equal(to_numpy(center.centers)[0], before[0])
 
