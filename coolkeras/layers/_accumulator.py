@@ -113,6 +113,19 @@ def _element_count(x: Any) -> Any:
     return ops.cast(ops.size(x), "float32")
 
 
+class AccumulatorWeights:
+    """Mixin for a layer that holds an `Accumulator` as `self._accumulator`:
+    its running value and count are state, so `weights` (and `get_weights()`)
+    leave them out."""
+
+    @property
+    def weights(self) -> list:
+        """The layer's weights; the accumulator's value and count are state."""
+        weights = super().weights
+        accumulator = self.__dict__.get("_accumulator")
+        return weights if accumulator is None else accumulator.excluded_from(weights)
+
+
 class AccumulatorView(StateView):
     """The metric that reports an `Accumulator` under `name` (read-only; its
     variables belong to the layer, and `reset_state` resets them)."""

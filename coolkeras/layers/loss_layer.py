@@ -10,12 +10,17 @@ from keras import ops
 from coolkeras import _validation
 from coolkeras.attach import attach_calling_model
 from coolkeras.hyperparameter import current_value, number_or_hyperparameter
-from coolkeras.layers._accumulator import Accumulator, AccumulatorView, recording
+from coolkeras.layers._accumulator import (
+    Accumulator,
+    AccumulatorView,
+    AccumulatorWeights,
+    recording,
+)
 
 __all__ = ["LossLayer"]
 
 
-class LossLayer(keras.layers.Layer):
+class LossLayer(AccumulatorWeights, keras.layers.Layer):
     """Base class for layers that add a loss term of their own.
 
     Subclasses write only `compute_loss(inputs, training)`, returning a scalar (or
@@ -69,15 +74,10 @@ class LossLayer(keras.layers.Layer):
         self.output_index = _validation.index_or_indices("output_index", output_index)
 
     def build(self, input_shape: Any) -> None:
-        self._term = Accumulator(self, "mean", names=("term_total", "term_count"))
-        self.term_tracker = AccumulatorView(self._term, self.name)
-
-    @property
-    def weights(self) -> list:
-        """The layer's weights; the term's running sum and count are state."""
-        weights = super().weights
-        term = self.__dict__.get("_term")
-        return weights if term is None else term.excluded_from(weights)
+        self._accumulator = Accumulator(
+            self, "mean", names=("term_total", "term_count")
+        )
+        self.term_tracker = AccumulatorView(self._accumulator, self.name)
 
     def compute_loss(self, inputs: Any, training: bool | None = None):
         """Returns the loss term for `inputs`. Subclasses implement this."""
@@ -91,7 +91,7 @@ class LossLayer(keras.layers.Layer):
         term = ops.cast(term, "float32") * current_value(self.weight)
         self.add_loss(term)
         if recording():
-            self._term.update(term)
+            self._accumulator.update(term)
         return self._pass_through(inputs)
 
     def _pass_through(self, inputs):

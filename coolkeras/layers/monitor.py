@@ -12,6 +12,7 @@ from coolkeras.layers._accumulator import (
     REDUCTIONS,
     Accumulator,
     AccumulatorView,
+    AccumulatorWeights,
     recording,
 )
 
@@ -19,7 +20,7 @@ __all__ = ["Monitor"]
 
 
 @keras.saving.register_keras_serializable(package="coolkeras")
-class Monitor(keras.layers.Layer):
+class Monitor(AccumulatorWeights, keras.layers.Layer):
     """Logs any tensor of the model as a metric, on every backend.
 
     Keras 2 had `layer.add_metric(tensor)`; Keras 3 raises
@@ -97,13 +98,6 @@ class Monitor(keras.layers.Layer):
     def build(self, input_shape: Any) -> None:
         self._accumulator = Accumulator(self, self.reduction)
         self.tracker = AccumulatorView(self._accumulator, self.name)
-
-    @property
-    def weights(self) -> list:
-        """The layer's weights: none; the running value and count are state."""
-        weights = super().weights
-        accumulator = self.__dict__.get("_accumulator")
-        return weights if accumulator is None else accumulator.excluded_from(weights)
 
     def call(self, inputs):
         attach_calling_model()

@@ -61,6 +61,17 @@ def test_term_is_logged_as_an_epoch_mean_with_validation():
     )
 
 
+def test_running_term_is_state_not_weights():
+    train, inference = _models()
+    train.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")
+    x, y = _data()
+    train.fit(x, y, batch_size=4, epochs=1, verbose=0)
+    assert train.get_layer("penalty").weights == []
+    weights = train.get_weights()
+    assert len(weights) == len(inference.get_weights()) == 1  # the Dense kernel
+    train.set_weights(weights)  # what EarlyStopping(restore_best_weights) does
+
+
 def test_inference_model_has_no_extra_loss():
     train, inference = _models()
     inference.compile(optimizer="sgd", loss="mse")
