@@ -186,12 +186,10 @@ class TrainingLog(StateView):
     def entries(self) -> list[tuple[str, Any]]:
         """`(log name, source)` pairs; a source is a hyperparameter or
         `LEARNING_RATE`. Names are unique; `"loss"` is never used."""
+        if not self._logs_anything():
+            return []
         state = self._state()
-        if state is None or self.enabled is False:
-            return []
         hyperparameters = state.hyperparameters
-        if self.enabled is None and not hyperparameters:
-            return []
         entries, used = [], {"loss"}
         optimizer = self._optimizer()
         learning_rate = None
@@ -209,6 +207,12 @@ class TrainingLog(StateView):
             used.add(name)
             entries.append((name, hp))
         return entries
+
+    def _logs_anything(self) -> bool:
+        state = self._state()
+        if state is None or self.enabled is False:
+            return False
+        return bool(self.enabled or state.hyperparameters)
 
     def _active(self) -> bool:
         values = _step_context.current()
@@ -232,7 +236,7 @@ class TrainingLog(StateView):
         return reads
 
     def result(self) -> dict:
-        if not self._active() or not self.entries():
+        if not self._active() or not self._logs_anything():
             return {}  # read per batch: nothing else to do for most models
         return super().result()
 
